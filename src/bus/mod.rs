@@ -1,0 +1,3 @@
+//! Message bus: msgpack frames, reading them without decoding, and how they print.
+pub mod pyfmt;
+pub mod scan;

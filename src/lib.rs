@@ -1,0 +1,14 @@
+//! The `mite._native` extension: this file only registers what the modules below provide.
+pub mod bus;
+pub mod collector;
+pub mod pipeline;
+pub mod recorder;
+pub mod report;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

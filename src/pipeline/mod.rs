@@ -1,0 +1,164 @@
+//! The local message pipeline: one native thread that feeds every frame to the collector, the
+//! recorder, the request stats and the message log, so none of it runs on the journeys' thread.
+mod messages;
+
+use std::io;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::collector::{Collector, CollectorConfig};
+use crate::recorder::Recorder;
+use crate::report::console::{ConsoleConfig, RequestStats};
+use crate::report::log::unix_now;
+
+/// What travels to the pipeline thread.
+pub enum Item {
+    /// One encoded message.
+    Frame(Vec<u8>),
+    /// A frame for the collector only, after the `--collector-filter` gave its verdict.
+    Collect { raw: Vec<u8>, keep: bool },
+    /// Everything has been sent: drain, flush and stop.
+    Close,
+}
+
+/// Which consumers run, and how.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineConfig {
+    pub collector: Option<CollectorConfig>,
+    /// With a filter, collector frames arrive as `Item::Collect` instead of from `Item::Frame`.
+    pub collector_filtered: bool,
+    pub recorder_dir: Option<PathBuf>,
+    pub console: ConsoleConfig,
+    /// mite 2.11's MsgOutput: exceptions at WARNING, every message at DEBUG.
+    pub log_messages: bool,
+}
+
+/// What every consumer did, so the end of a run can show nothing was lost.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub received: u64,
+    pub malformed: u64,
+    pub collected: u64,
+    pub recorded: u64,
+    pub refused: u64,
+    pub io_errors: u64,
+}
+
+/// The pipeline's state when it stops.
+pub struct Finished {
+    pub stats: RequestStats,
+    pub totals: Totals,
+}
+
+/// A running pipeline thread.
+pub struct Pipeline {
+    tx: Sender<Item>,
+    handle: Option<JoinHandle<Finished>>,
+}
+
+struct Worker {
+    cfg: PipelineConfig,
+    collector: Option<Collector>,
+    recorder: Option<Recorder>,
+    stats: RequestStats,
+    totals: Totals,
+}
+
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+impl Pipeline {
+    /// Opens the output folders here, so a bad path is reported before the test starts.
+    pub fn start(cfg: PipelineConfig) -> io::Result<Pipeline> {
+        let collector = cfg.collector.clone().map(Collector::open).transpose()?;
+        let recorder = cfg.recorder_dir.clone().map(Recorder::open).transpose()?;
+        let stats = RequestStats::new(cfg.console.clone(), unix_now());
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let worker = Worker { cfg, collector, recorder, stats, totals: Totals::default() };
+        let handle = std::thread::Builder::new()
+            .name("mite-pipeline".into())
+            .spawn(move || worker.run(rx))?;
+        Ok(Pipeline { tx, handle: Some(handle) })
+    }
+
+    /// A handle for senders; cheap to clone.
+    pub fn sender(&self) -> Sender<Item> {
+        self.tx.clone()
+    }
+
+    /// Drains what was sent, flushes the files, and returns the final numbers.
+    pub fn finish(mut self) -> Finished {
+        let _ = self.tx.send(Item::Close);
+        self.handle.take().expect("finish runs once").join().expect("the pipeline thread does not panic")
+    }
+}
+
+impl Worker {
+    fn run(mut self, rx: Receiver<Item>) -> Finished {
+        let period = Duration::from_secs_f64(self.cfg.console.period_secs.max(0.05));
+        let mut next_tick = Instant::now() + period.min(FLUSH_EVERY);
+        let mut last_flush = Instant::now();
+        loop {
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(Item::Close) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(item) => self.handle(item),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let now = Instant::now();
+            if now >= next_tick {
+                self.stats.tick(unix_now());
+                next_tick = now + period.min(FLUSH_EVERY);
+            }
+            if now.duration_since(last_flush) >= FLUSH_EVERY {
+                self.flush();
+                last_flush = now;
+            }
+        }
+        // Anything queued before Close was sent by the run: keep it.
+        while let Ok(item) = rx.try_recv() {
+            if !matches!(item, Item::Close) {
+                self.handle(item);
+            }
+        }
+        self.flush();
+        self.stats.finish(unix_now());
+        Finished { stats: self.stats, totals: self.totals }
+    }
+
+    fn flush(&mut self) {
+        if let Some(c) = self.collector.as_mut() {
+            if c.flush().is_err() {
+                self.totals.io_errors += 1;
+            }
+        }
+    }
+
+    fn handle(&mut self, item: Item) {
+        match item {
+            Item::Frame(raw) => {
+                self.totals.received += 1;
+                self.dispatch(&raw);
+                if !self.cfg.collector_filtered {
+                    self.collect(&raw, true);
+                }
+            }
+            Item::Collect { raw, keep } => self.collect(&raw, keep),
+            Item::Close => {}
+        }
+    }
+
+    fn collect(&mut self, raw: &[u8], keep: bool) {
+        if let Some(c) = self.collector.as_mut() {
+            match c.process(raw, keep) {
+                Ok(()) => self.totals.collected = c.written,
+                Err(e) => {
+                    self.totals.io_errors += 1;
+                    crate::log!(crate::report::log::Level::Error, "mite.collector", "process_raw_message", "could not write: {e}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! What people read: log lines, the periodic request stats, the end-of-test report and thresholds.
+pub mod console;
+pub mod log;
+pub mod summary;
+pub mod table;
