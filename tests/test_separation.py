@@ -61,7 +61,9 @@ def test_a_manager_can_be_reused_and_times_each_use(clock):
     ("draw", "expected"),
     [(0.0, 7.5), (0.5, 10.0), (1.0, 12.5)],
 )
-def test_average_separation_spreads_a_quarter_either_side_by_default(clock, monkeypatch, draw, expected):
+def test_average_separation_spreads_a_quarter_either_side_by_default(
+    clock, monkeypatch, draw, expected
+):
     monkeypatch.setattr(mite.random, "random", lambda: draw)
     run_body(mite.ensure_average_separation(10), clock, 0)
     assert clock.sleeps == [pytest.approx(expected)]

@@ -2,7 +2,6 @@
 
 import importlib
 import logging
-import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -132,14 +131,21 @@ class TestGauge:
         gauge = Gauge("g", always, Extractor(("bar",), lambda _: [("foo", next(values))]))
         gauge.process(None)
         gauge.process(None)
-        assert gauge.dump() == {"type": "Gauge", "name": "g", "metrics": {"foo": 8}, "labels": ("bar",)}
+        assert gauge.dump() == {
+            "type": "Gauge",
+            "name": "g",
+            "metrics": {"foo": 8},
+            "labels": ("bar",),
+        }
         assert gauge.dump()["metrics"] == {}
 
 
 class TestHistogram:
     def test_bins_are_sorted_and_counts_cumulative(self):
         values = iter([3, 0.5, 2])
-        hist = Histogram("h", always, Extractor(("bar",), lambda _: [("foo", next(values))]), (4, 1, 3, 2))
+        hist = Histogram(
+            "h", always, Extractor(("bar",), lambda _: [("foo", next(values))]), (4, 1, 3, 2)
+        )
         for _ in range(3):
             hist.process(None)
         assert hist.bins == [1, 2, 3, 4]
@@ -205,8 +211,15 @@ class TestBuiltInStats:
         ]
 
     def test_transactions_and_errors(self):
-        error = {"type": "exception", "test": "t", "journey": "j", "transaction": "a",
-                 "location": "f.py:1:j", "ex_type": "KeyError", "message": "'k'"}
+        error = {
+            "type": "exception",
+            "test": "t",
+            "journey": "j",
+            "transaction": "a",
+            "location": "f.py:1:j",
+            "ex_type": "KeyError",
+            "message": "'k'",
+        }
         dumps = self.dumps_after(TXN_MSG, TXN_MSG, error, {**error, "type": "error"})
         assert dumps["mite_transaction_total"]["metrics"] == {
             ("mite_project.file:scenario", "mite_project.file:journey", "txn_name", True): 2
@@ -218,7 +231,10 @@ class TestBuiltInStats:
     def test_controller_report(self):
         dumps = self.dumps_after(REPORT_MSG)
         assert dumps["mite_actual_count"]["metrics"] == {("t:scenario", 1): 7}
-        assert dumps["mite_required_count"]["metrics"] == {("t:scenario", 1): 10, ("t:scenario", 2): 4}
+        assert dumps["mite_required_count"]["metrics"] == {
+            ("t:scenario", 1): 10,
+            ("t:scenario", 2): 4,
+        }
         assert dumps["mite_runner_count"] == {
             "type": "Gauge",
             "name": "mite_runner_count",
@@ -231,7 +247,10 @@ class TestHttpStats:
     def test_default_buckets(self, monkeypatch):
         monkeypatch.delenv("MITE_HTTP_HISTOGRAM_BUCKETS", raising=False)
         counter, hist = mite_http.stats._generate_stats()
-        assert (counter.name, hist.name) == ("mite_http_response_total", "mite_http_response_time_seconds")
+        assert (counter.name, hist.name) == (
+            "mite_http_response_total",
+            "mite_http_response_time_seconds",
+        )
         assert hist.bins == [0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16, 32, 64]
 
     def test_buckets_from_environment(self, monkeypatch):
@@ -243,8 +262,15 @@ class TestHttpStats:
 
     def test_http_metrics_message(self):
         counter, hist = mite_http.stats._generate_stats()
-        msg = {"type": "http_metrics", "test": "t", "journey": "j", "transaction": "login",
-               "method": b"GET", "response_code": 200, "total_time": 0.03}
+        msg = {
+            "type": "http_metrics",
+            "test": "t",
+            "journey": "j",
+            "transaction": "login",
+            "method": b"GET",
+            "response_code": 200,
+            "total_time": 0.03,
+        }
         counter.process(msg)
         hist.process(msg)
         assert counter.dump()["metrics"] == {("t", "j", "login", b"GET", 200): 1}
@@ -315,7 +341,9 @@ class TestStatsAggregator:
         assert sent == []
         clock.now = 100.3
         stats.process({"type": "txn", "test": "t"})
-        assert sent == [[{"type": "Counter", "name": "n", "metrics": {("t",): 2}, "labels": ["test"]}]]
+        assert sent == [
+            [{"type": "Counter", "name": "n", "metrics": {("t",): 2}, "labels": ["test"]}]
+        ]
         clock.now = 100.5
         stats.process({"type": "txn", "test": "t"})
         assert len(sent) == 1
@@ -327,10 +355,13 @@ class TestStatsAggregator:
         stats = Stats(sent.append)
         stats.process({"type": "txn", "test": "t"})
         stats.flush()
-        assert sent[-1] == [{"type": "Counter", "name": "n", "metrics": {("t",): 1}, "labels": ["test"]}]
+        assert sent[-1] == [
+            {"type": "Counter", "name": "n", "metrics": {("t",): 1}, "labels": ["test"]}
+        ]
 
 
 def test_registered_entry_points_resolve_to_stat_lists():
+    tomllib = pytest.importorskip("tomllib")  # stdlib from Python 3.11
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     group = tomllib.loads(pyproject.read_text())["project"]["entry-points"]["mite_stats"]
     assert set(group) == {"mite", "mite_http"}

@@ -34,7 +34,9 @@ class TestSimpleModels:
         assert Constant(10, 4) == Constant(duration=10, tps=4)
 
     def test_ramp_alone_is_an_error_while_running(self):
-        with pytest.raises(ValueError, match="^Ramp was called outside of a compound volume model$"):
+        with pytest.raises(
+            ValueError, match="^Ramp was called outside of a compound volume model$"
+        ):
             Ramp(10, to=5, frm=0)(1, 2)
 
     def test_ramp_alone_still_stops_after_its_duration(self):
@@ -85,12 +87,17 @@ class TestRamp:
         vm = Ramp(duration=10, frm=0) + Constant(tps=2, duration=10)
         assert volumes(vm, [1, 5, 10, 20, 21]) == [0, 1, 2, 2, "stop"]
 
-    def test_ramp_after_a_ramp_starts_where_the_first_ended(self):
-        vm = Constant(100, 10) + Ramp(10) + Constant(40, 10) + Ramp(10, to=60)
+    def test_each_ramp_starts_where_the_model_before_it_ends(self):
+        vm = (
+            Constant(duration=10, tps=100)
+            + Ramp(10)
+            + Constant(duration=10, tps=40)
+            + Ramp(10, to=60)
+        )
         assert volumes(vm, [5, 15, 20, 30, 35, 40, 41]) == [100, 70, 40, 40, 50, 60, "stop"]
 
     def test_two_ramps_in_a_row_fail_as_mite_2_11_does(self):
-        vm = Ramp(10, frm=0) + Ramp(10) + Constant(10, 5)
+        vm = Ramp(10, frm=0) + Ramp(10) + Constant(10, tps=5)
         with pytest.raises(ValueError, match="^Ramp was called outside"):
             vm(1, 2)
 
@@ -105,12 +112,12 @@ class TestRamp:
             vm(1, 2)
 
     def test_inner_ramp_with_to_is_rejected(self):
-        vm = Constant(1, 10) + Ramp(10, to=0) + Constant(1, 10)
+        vm = Constant(10, tps=1) + Ramp(10, to=0) + Constant(10, tps=1)
         with pytest.raises(ValueError, match="^A ramp with 'to' specified must be the last"):
             vm(1, 2)
 
     def test_inner_ramp_with_frm_is_rejected(self):
-        vm = Constant(1, 10) + Ramp(10, frm=0) + Constant(1, 10)
+        vm = Constant(10, tps=1) + Ramp(10, frm=0) + Constant(10, tps=1)
         with pytest.raises(ValueError, match="^A ramp with 'frm' specified must be the first"):
             vm(1, 2)
 

@@ -1,6 +1,41 @@
-# TEMPORARY STUB (datapools/stats helper) - delete before finishing
+"""Helpers scenario files use: importing specs, msgpack frames, and sleeping."""
+
 import asyncio
+import importlib
+
+from ._native import pack_msg, unpack_msg
+
+__all__ = ["spec_import", "pack_msg", "unpack_msg", "sleep"]
+
+
+class SpecError(ValueError):
+    """A `module:attribute` spec that cannot be imported; the message says which part failed."""
+
+
+def spec_import(spec):
+    """Imports `package.module:attribute` and returns the attribute."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise SpecError(f"{spec!r} is not a spec of the form package.module:attribute")
+    module_name, attr = spec.split(":", 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and module_name.startswith(e.name):
+            raise SpecError(f"cannot import {spec!r}: no module named {e.name!r}") from e
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise SpecError(f"cannot import {spec!r}: module {module_name!r} has no attribute {attr!r}") from None
 
 
 async def sleep(delay, always=False, **kwargs):
+    """`asyncio.sleep`, kept as a seam that tests and extensions can replace."""
     await asyncio.sleep(delay, **kwargs)
+
+
+def _msg_backend_module(opts):
+    backend = opts.get("--message-backend", "ZMQ")
+    if backend not in ("ZMQ", "nanomsg"):
+        raise ValueError(f"Unsupported backend {backend}")
+    raise NotImplementedError("socket transports are not available in this build yet")

@@ -6,7 +6,11 @@ use crate::collector::py_float_repr;
 
 fn repr_str(s: &str, out: &mut String) {
     // Python picks single quotes unless the text holds one and no double quote.
-    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(q);
     for c in s.chars() {
         match c {
@@ -18,7 +22,9 @@ fn repr_str(s: &str, out: &mut String) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -26,7 +32,11 @@ fn repr_str(s: &str, out: &mut String) {
 }
 
 fn repr_bytes(b: &[u8], out: &mut String) {
-    let q = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let q = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push('b');
     out.push(q);
     for &c in b {
@@ -109,9 +119,15 @@ mod tests {
         assert_eq!(py_str(&Value::Nil), "None");
         assert_eq!(py_str(&Value::F64(3.0)), "3.0");
         assert_eq!(py_str(&Value::Array(vec![Value::from("a")])), "('a',)");
-        assert_eq!(py_str(&Value::Array(vec![Value::from(1), Value::from("it's")])), "(1, \"it's\")");
         assert_eq!(
-            py_str(&Value::Map(vec![(Value::from(1), Value::Binary(vec![0, b'\'']))])),
+            py_str(&Value::Array(vec![Value::from(1), Value::from("it's")])),
+            "(1, \"it's\")"
+        );
+        assert_eq!(
+            py_str(&Value::Map(vec![(
+                Value::from(1),
+                Value::Binary(vec![0, b'\''])
+            )])),
             "{1: b\"\\x00'\"}"
         );
     }

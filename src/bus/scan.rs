@@ -21,7 +21,9 @@ fn take(buf: &[u8], pos: usize, n: usize) -> Result<usize, Malformed> {
 
 fn be(buf: &[u8], pos: usize, n: usize) -> Result<u64, Malformed> {
     let end = take(buf, pos, n)?;
-    Ok(buf[pos..end].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    Ok(buf[pos..end]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
 
 /// Returns the position just after the value starting at `pos`.
@@ -193,7 +195,10 @@ mod tests {
         use rmpv::Value as V;
         let v = V::Map(vec![
             (V::from("type"), V::from("http_metrics")),
-            (V::from("nested"), V::Array(vec![V::from(1), V::Map(vec![(V::from(2), V::Nil)])])),
+            (
+                V::from("nested"),
+                V::Array(vec![V::from(1), V::Map(vec![(V::from(2), V::Nil)])]),
+            ),
             (V::from("total_time"), V::F64(0.25)),
             (V::from("neg"), V::from(-40000)),
             (V::from("big"), V::from(u64::MAX)),

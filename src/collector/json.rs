@@ -19,7 +19,11 @@ pub fn py_float_repr(f: f64) -> String {
     let sign = if f.is_sign_negative() { "-" } else { "" };
     if !(-4..16).contains(&exp) {
         let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{first}{dot}e{esign}{:02}", exp.abs());
     }
@@ -176,7 +180,10 @@ mod tests {
         let v = V::Map(vec![
             (V::from("type"), V::from("txn")),
             (V::from("t"), V::F64(1.5)),
-            (V::from(3), V::Array(vec![V::Nil, V::Boolean(true), V::from(-2)])),
+            (
+                V::from(3),
+                V::Array(vec![V::Nil, V::Boolean(true), V::from(-2)]),
+            ),
             (V::from("s"), V::from("é\"\n😀")),
         ]);
         assert_eq!(

@@ -39,7 +39,14 @@ impl Collector {
         let mut rolled = 0;
         roll_existing(&cfg, &mut rolled)?;
         let current = start_current(&cfg.dir)?;
-        Ok(Collector { cfg, current, in_current: 0, rolled, written: 0, malformed: 0 })
+        Ok(Collector {
+            cfg,
+            current,
+            in_current: 0,
+            rolled,
+            written: 0,
+            malformed: 0,
+        })
     }
 
     /// Counts one message toward the roll; writes it when `keep` (the filter's verdict).
@@ -114,7 +121,10 @@ fn roll_existing(cfg: &CollectorConfig, rolled: &mut u64) -> io::Result<()> {
 
 fn start_current(dir: &Path) -> io::Result<BufWriter<File>> {
     fs::write(start_time_path(dir), (unix_now() as i64).to_string())?;
-    Ok(BufWriter::with_capacity(256 * 1024, File::create(current_path(dir))?))
+    Ok(BufWriter::with_capacity(
+        256 * 1024,
+        File::create(current_path(dir))?,
+    ))
 }
 
 #[cfg(test)]
@@ -122,7 +132,12 @@ mod tests {
     use super::*;
 
     fn cfg(dir: &Path, roll: u64) -> CollectorConfig {
-        CollectorConfig { dir: dir.to_path_buf(), roll_after: roll, collector_id: None, use_json: false }
+        CollectorConfig {
+            dir: dir.to_path_buf(),
+            roll_after: roll,
+            collector_id: None,
+            use_json: false,
+        }
     }
 
     #[test]
@@ -143,7 +158,10 @@ mod tests {
         assert!(names.iter().any(|n| n.ends_with("_1")));
         assert_eq!(fs::read(tmp.path().join("current")).unwrap(), vec![0x91, 4]);
         let rolled = names.iter().find(|n| n.ends_with("_0")).unwrap();
-        assert_eq!(fs::read(tmp.path().join(rolled)).unwrap(), vec![0x91, 0, 0x91, 1]);
+        assert_eq!(
+            fs::read(tmp.path().join(rolled)).unwrap(),
+            vec![0x91, 0, 0x91, 1]
+        );
     }
 
     #[test]
@@ -170,6 +188,11 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert!(names.iter().any(|n| n.starts_with("123_") && n.ends_with("_r7_0")), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("123_") && n.ends_with("_r7_0")),
+            "{names:?}"
+        );
     }
 }

@@ -76,11 +76,20 @@ impl Pipeline {
         let recorder = cfg.recorder_dir.clone().map(Recorder::open).transpose()?;
         let stats = RequestStats::new(cfg.console.clone(), unix_now());
         let (tx, rx) = crossbeam_channel::unbounded();
-        let worker = Worker { cfg, collector, recorder, stats, totals: Totals::default() };
+        let worker = Worker {
+            cfg,
+            collector,
+            recorder,
+            stats,
+            totals: Totals::default(),
+        };
         let handle = std::thread::Builder::new()
             .name("mite-pipeline".into())
             .spawn(move || worker.run(rx))?;
-        Ok(Pipeline { tx, handle: Some(handle) })
+        Ok(Pipeline {
+            tx,
+            handle: Some(handle),
+        })
     }
 
     /// A handle for senders; cheap to clone.
@@ -91,7 +100,11 @@ impl Pipeline {
     /// Drains what was sent, flushes the files, and returns the final numbers.
     pub fn finish(mut self) -> Finished {
         let _ = self.tx.send(Item::Close);
-        self.handle.take().expect("finish runs once").join().expect("the pipeline thread does not panic")
+        self.handle
+            .take()
+            .expect("finish runs once")
+            .join()
+            .expect("the pipeline thread does not panic")
     }
 }
 
@@ -125,7 +138,10 @@ impl Worker {
         }
         self.flush();
         self.stats.finish(unix_now());
-        Finished { stats: self.stats, totals: self.totals }
+        Finished {
+            stats: self.stats,
+            totals: self.totals,
+        }
     }
 
     fn flush(&mut self) {
@@ -156,7 +172,12 @@ impl Worker {
                 Ok(()) => self.totals.collected = c.written,
                 Err(e) => {
                     self.totals.io_errors += 1;
-                    crate::log!(crate::report::log::Level::Error, "mite.collector", "process_raw_message", "could not write: {e}");
+                    crate::log!(
+                        crate::report::log::Level::Error,
+                        "mite.collector",
+                        "process_raw_message",
+                        "could not write: {e}"
+                    );
                 }
             }
         }

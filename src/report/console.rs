@@ -5,8 +5,11 @@ use crate::log;
 use crate::report::log::Level;
 
 /// Message types counted as requests (as HttpStatsOutput counts them).
-pub const REQUEST_TYPES: [&str; 3] =
-    ["http_metrics", "selenium_page_load_metrics", "selenium_network_resource_metrics"];
+pub const REQUEST_TYPES: [&str; 3] = [
+    "http_metrics",
+    "selenium_page_load_metrics",
+    "selenium_network_resource_metrics",
+];
 
 /// How the periodic lines are printed.
 #[derive(Clone, Debug, Default)]
@@ -42,7 +45,11 @@ pub struct RequestStats {
 impl RequestStats {
     /// Starts counting at `now`.
     pub fn new(cfg: ConsoleConfig, now: f64) -> Self {
-        RequestStats { cfg, init_time: now, ..Default::default() }
+        RequestStats {
+            cfg,
+            init_time: now,
+            ..Default::default()
+        }
     }
 
     /// Counts one request-like message.
@@ -60,7 +67,10 @@ impl RequestStats {
         self.error_total += 1;
         self.error_recent += 1;
         if self.cfg.journey_logging {
-            *self.error_journeys.entry(journey.unwrap_or("None").to_string()).or_default() += 1;
+            *self
+                .error_journeys
+                .entry(journey.unwrap_or("None").to_string())
+                .or_default() += 1;
         }
     }
 
@@ -89,17 +99,27 @@ impl RequestStats {
         let start = self.period_start.unwrap_or(now);
         let dt = (now - start).max(f64::MIN_POSITIVE);
         if !self.resp_time_recent.is_empty() {
-            let (lo, hi) = self.resp_time_recent.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| {
-                (lo.min(*v), hi.max(*v))
-            });
-            self.resp_time_store.extend_from_slice(&self.resp_time_recent);
-            self.resp_time_min = if self.resp_time_min == 0.0 { lo } else { self.resp_time_min.min(lo) };
+            let (lo, hi) = self
+                .resp_time_recent
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            self.resp_time_store
+                .extend_from_slice(&self.resp_time_recent);
+            self.resp_time_min = if self.resp_time_min == 0.0 {
+                lo
+            } else {
+                self.resp_time_min.min(lo)
+            };
             self.resp_time_max = self.resp_time_max.max(hi);
         }
         if self.req_recent > 0 {
             let req_sec = self.req_recent as f64 / dt;
             self.req_sec_store.push(req_sec);
-            self.req_sec_min = if self.req_sec_min == 0.0 { req_sec } else { self.req_sec_min.min(req_sec) };
+            self.req_sec_min = if self.req_sec_min == 0.0 {
+                req_sec
+            } else {
+                self.req_sec_min.min(req_sec)
+            };
             self.req_sec_max = self.req_sec_max.max(req_sec);
         }
         if print && self.cfg.enabled {
@@ -115,11 +135,23 @@ impl RequestStats {
         const NAME: &str = "Http Stats";
         self.resp_time_recent.sort_by(f64::total_cmp);
         if !self.cfg.hide_constant_logs {
-            log!(Level::Info, NAME, "print_output", "Total> #Reqs:{} #Errs:{}", self.req_total, self.error_total);
+            log!(
+                Level::Info,
+                NAME,
+                "print_output",
+                "Total> #Reqs:{} #Errs:{}",
+                self.req_total,
+                self.error_total
+            );
         }
         if self.cfg.journey_logging {
             for (journey, n) in &self.error_journeys {
-                log!(Level::Info, NAME, "print_output", "Total errors for {journey} :{n}");
+                log!(
+                    Level::Info,
+                    NAME,
+                    "print_output",
+                    "Total errors for {journey} :{n}"
+                );
             }
         }
         if !self.cfg.hide_constant_logs {
@@ -165,7 +197,14 @@ mod tests {
     use super::*;
 
     fn stats() -> RequestStats {
-        RequestStats::new(ConsoleConfig { enabled: false, period_secs: 2.0, ..Default::default() }, 0.0)
+        RequestStats::new(
+            ConsoleConfig {
+                enabled: false,
+                period_secs: 2.0,
+                ..Default::default()
+            },
+            0.0,
+        )
     }
 
     #[test]

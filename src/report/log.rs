@@ -51,7 +51,10 @@ pub fn enabled(level: Level) -> bool {
 
 /// Seconds since the epoch, as Python's `time.time()`.
 pub fn unix_now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// `asctime` as Python logging formats it: local time, `YYYY-MM-DD HH:MM:SS,mmm`.

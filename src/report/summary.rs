@@ -15,7 +15,11 @@ pub struct Thresholds {
 }
 
 fn mean(xs: &[f64]) -> f64 {
-    if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 }
+    if xs.is_empty() {
+        0.0
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
 }
 
 /// Sample standard deviation; 0 below two samples (where Python's `statistics` raises).
@@ -58,7 +62,11 @@ pub fn percentiles(data: &[f64]) -> Vec<f64> {
 
 /// `1.23ms` below a second, `1.234s` above, as the report prints times.
 pub fn time_unit(secs: f64) -> String {
-    if secs < 1.0 { format!("{:.2}ms", secs * 1000.0) } else { format!("{secs:.3}s") }
+    if secs < 1.0 {
+        format!("{:.2}ms", secs * 1000.0)
+    } else {
+        format!("{secs:.3}s")
+    }
 }
 
 fn colour(result: f64, threshold: u64) -> String {
@@ -71,7 +79,11 @@ fn colour(result: f64, threshold: u64) -> String {
 }
 
 fn per_sec(n: f64) -> String {
-    if n >= 1000.0 { format!("{:.2}K", n / 1000.0) } else { format!("{n:.2}") }
+    if n >= 1000.0 {
+        format!("{:.2}K", n / 1000.0)
+    } else {
+        format!("{n:.2}")
+    }
 }
 
 fn bytes(mut size: f64) -> (f64, &'static str) {
@@ -90,7 +102,10 @@ pub fn percentile_results(st: &RequestStats, th: &Thresholds) -> Vec<(u32, u64, 
     if q.is_empty() {
         return Vec::new();
     }
-    th.percentiles.iter().map(|(p, t)| (*p, *t, q[(*p as usize).clamp(1, 99) - 1])).collect()
+    th.percentiles
+        .iter()
+        .map(|(p, t)| (*p, *t, q[(*p as usize).clamp(1, 99) - 1]))
+        .collect()
 }
 
 /// The `--report` text, as mite 2.11 prints it.
@@ -114,7 +129,13 @@ pub fn render_report(st: &RequestStats, th: &Thresholds, completed: f64) -> Stri
     if pr.iter().any(|(_, t, _)| *t != 0) {
         let mut r: Vec<String> = vec!["Test Thresholds".into()];
         r.extend(std::iter::repeat_n("-".to_string(), standard.len() - 1));
-        r.extend(pr.iter().map(|(_, t, _)| if *t != 0 { format!("{t}ms") } else { "-".into() }));
+        r.extend(pr.iter().map(|(_, t, _)| {
+            if *t != 0 {
+                format!("{t}ms")
+            } else {
+                "-".into()
+            }
+        }));
         latency.row(r, false);
     }
     let mut requests = Table::new(standard);
@@ -151,14 +172,26 @@ pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) 
         out.push(format!("Error count exceeded: {}", st.error_total));
     }
     let checks = [
-        (th.max_response_time_ms, st.resp_time_max * 1000.0, "Max response time exceeded: {}ms"),
-        (th.mean_response_time_ms, mean(&st.resp_time_store) * 1000.0, "Mean response time exceeded: {}ms"),
+        (
+            th.max_response_time_ms,
+            st.resp_time_max * 1000.0,
+            "Max response time exceeded: {}ms",
+        ),
+        (
+            th.mean_response_time_ms,
+            mean(&st.resp_time_store) * 1000.0,
+            "Mean response time exceeded: {}ms",
+        ),
         (
             th.stddev_response_time_ms,
             stdev(&st.resp_time_store) * 1000.0,
             "Response time standard deviation exceeded: {}ms",
         ),
-        (th.stddev_req_sec, stdev(&st.req_sec_store), "Request per second exceeded: {}"),
+        (
+            th.stddev_req_sec,
+            stdev(&st.req_sec_store),
+            "Request per second exceeded: {}",
+        ),
     ];
     for (limit, value, text) in checks {
         if limit != 0 && value > limit as f64 {
@@ -169,7 +202,10 @@ pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) 
     if with_report {
         for (p, t, r) in percentile_results(st, th) {
             if t != 0 && r * 1000.0 >= t as f64 {
-                out.push(format!("Response time at {p}th percentile exceeded {t}ms: {}", time_unit(r)));
+                out.push(format!(
+                    "Response time at {p}th percentile exceeded {t}ms: {}",
+                    time_unit(r)
+                ));
             }
         }
     }
@@ -194,16 +230,29 @@ mod tests {
 
     #[test]
     fn thresholds_report_each_breach() {
-        let mut st = RequestStats::new(ConsoleConfig { period_secs: 2.0, ..Default::default() }, 0.0);
+        let mut st = RequestStats::new(
+            ConsoleConfig {
+                period_secs: 2.0,
+                ..Default::default()
+            },
+            0.0,
+        );
         st.request(0.0, 0.2, 0.0);
         st.request(0.0, 0.4, 0.0);
         st.error(0.0, None);
         st.finish(1.0);
-        let th = Thresholds { max_response_time_ms: 300, percentiles: vec![(50, 100)], ..Default::default() };
+        let th = Thresholds {
+            max_response_time_ms: 300,
+            percentiles: vec![(50, 100)],
+            ..Default::default()
+        };
         let broken = broken_thresholds(&st, &th, true);
         assert_eq!(broken[0], "Error count exceeded: 1");
         assert_eq!(broken[1], "Max response time exceeded: 400.0ms");
-        assert!(broken[2].starts_with("Response time at 50th percentile exceeded 100ms"), "{broken:?}");
+        assert!(
+            broken[2].starts_with("Response time at 50th percentile exceeded 100ms"),
+            "{broken:?}"
+        );
         let report = render_report(&st, &th, 1.0);
         assert!(report.contains("MITE Benchmark Report"));
         assert!(report.contains("2 requests in 1.00s, 0.00 B data transferred"));

@@ -37,12 +37,16 @@ fn centre(text: &str, width: usize) -> String {
 impl Table {
     /// Starts a table with these column titles.
     pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
-        Table { header: header.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row; `divider` draws a rule under it.
     pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>, divider: bool) {
-        self.rows.push((cells.into_iter().map(Into::into).collect(), divider));
+        self.rows
+            .push((cells.into_iter().map(Into::into).collect(), divider));
     }
 
     /// The table as text, without a trailing newline.
@@ -64,13 +68,16 @@ impl Table {
             acc
         });
         let line = |cells: &[String]| -> String {
-            widths.iter().enumerate().fold("|".to_string(), |mut acc, (i, w)| {
-                let cell = cells.get(i).map(String::as_str).unwrap_or("");
-                acc.push(' ');
-                acc.push_str(&centre(cell, *w));
-                acc.push_str(" |");
-                acc
-            })
+            widths
+                .iter()
+                .enumerate()
+                .fold("|".to_string(), |mut acc, (i, w)| {
+                    let cell = cells.get(i).map(String::as_str).unwrap_or("");
+                    acc.push(' ');
+                    acc.push_str(&centre(cell, *w));
+                    acc.push_str(" |");
+                    acc
+                })
         };
         let mut out = vec![rule.clone(), line(&self.header), rule.clone()];
         let last = self.rows.len().saturating_sub(1);

@@ -1,0 +1,1 @@
+"""The commands behind `mite`; argument parsing itself is native (`mite._native.main`)."""

@@ -1,0 +1,316 @@
+"""`mite scenario test`, `journey test` and `journey run`: controller, runner and the native
+message pipeline in one process."""
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+import sys
+import tracemalloc
+
+from .._native import LocalPipeline, unpack_msg
+from ..controller import Controller
+from ..datapools import SingleRunDataPoolWrapper
+from ..logoutput import NATIVE
+from ..scenario import ScenarioError
+from ..utils import SpecError, spec_import
+from ..volume_model import oneshot_vm
+from .common import (
+    UsageError,
+    _create_config_manager,
+    _create_runner,
+    _create_scenario_manager,
+    _get_scenario_with_kwargs,
+    check_scenarios,
+)
+
+LOG_FORMAT = "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
+GRACE_SECONDS = 5.0
+STAGE_PERIOD = 0.1
+logger = logging.getLogger(__name__)
+
+
+class DirectRunnerTransport:
+    """The runner's side of the controller protocol, as direct calls within one process."""
+
+    def __init__(self, controller):
+        self._controller = controller
+
+    async def hello(self):
+        return self._controller.hello()
+
+    async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
+        return await self._controller.request_work(runner_id, current_work, completed_data_ids, max_work)
+
+    async def bye(self, runner_id):
+        return self._controller.bye(runner_id)
+
+
+class _PythonStage:
+    """User processors and the collector filter: run on the loop thread, in batches."""
+
+    def __init__(self, opts, sink):
+        self.sink = sink
+        self.listeners, self.raw_listeners, self.closers = [], [], []
+        self.native = set()
+        self.filter = None
+        for spec in (opts.get("--message-processors") or "").split(","):
+            if not spec:
+                continue
+            if spec in NATIVE:
+                self.native.add(NATIVE[spec])
+                continue
+            processor = spec_import(spec)(opts)
+            if hasattr(processor, "process_message"):
+                self.listeners.append(processor.process_message)
+            elif hasattr(processor, "process_raw_message"):
+                self.raw_listeners.append(processor.process_raw_message)
+            else:
+                raise UsageError(f"message processor {spec} has no process_message or process_raw_message method")
+            if hasattr(processor, "close"):
+                self.closers.append(processor.close)
+        if opts.get("--collector-filter"):
+            self.filter = spec_import(opts["--collector-filter"])
+
+    @property
+    def needed(self):
+        return bool(self.listeners or self.raw_listeners or self.filter)
+
+    def drain(self):
+        for raw in self.sink.take_tapped():
+            if self.filter is not None:
+                self.sink.collect(raw, bool(self.filter(raw)))
+            for listener in self.raw_listeners:
+                listener(raw)
+            if self.listeners:
+                msg = unpack_msg(raw)
+                for listener in self.listeners:
+                    listener(msg)
+
+    async def run(self):
+        while True:
+            await asyncio.sleep(STAGE_PERIOD)
+            self.drain()
+
+
+def _new_loop():
+    if os.environ.get("MITE_PROFILE", "0") != "1":
+        try:
+            import uvloop
+
+            return uvloop.new_event_loop()
+        except ImportError:
+            pass
+    return asyncio.new_event_loop()
+
+
+async def _controller_report(controller, sink):
+    while True:
+        await asyncio.sleep(1)
+        controller.report(sink.send)
+
+
+async def _memory_snapshots(interval=60):
+    initial = tracemalloc.take_snapshot()
+    last = None
+    while True:
+        await asyncio.sleep(interval)
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+        for title, base in (("initial", initial), ("last", last)):
+            if base is None:
+                continue
+            print(f"Differences from {title}:")
+            for stat in snapshot.compare_to(base, "lineno")[:10]:
+                print(stat)
+        last = snapshot
+
+
+def _percentiles(text):
+    pairs = []
+    for part in text.split(","):
+        p, t = part.split(":")
+        pairs.append((int(p), int(t)))
+    return pairs
+
+
+async def _main(opts, controller, runner, stage, sink, interrupted):
+    loop = asyncio.get_running_loop()
+    helpers = [loop.create_task(_controller_report(controller, sink))]
+    if stage.needed:
+        helpers.append(loop.create_task(stage.run()))
+    if opts.get("--memory-tracing"):
+        tracemalloc.start()
+        helpers.append(loop.create_task(_memory_snapshots()))
+    run_task = loop.create_task(runner.run())
+
+    def cancel_journeys():
+        keep = set(helpers) | {run_task, asyncio.current_task()}
+        for task in asyncio.all_tasks():
+            if task not in keep:
+                task.cancel()
+
+    def on_sigint():
+        if interrupted:
+            cancel_journeys()
+            return
+        interrupted.append(True)
+        logger.warning("Interrupted: no new journeys; running ones get %.0fs to finish", GRACE_SECONDS)
+        runner.stop()
+        loop.call_later(GRACE_SECONDS, cancel_journeys)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError):
+        pass
+    try:
+        await run_task
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+
+
+def test_scenarios(test_name, opts, scenarios, config_manager):
+    """Runs the scenarios to the end; returns the exit status."""
+    scenarios = check_scenarios(test_name, scenarios)
+    scenario_manager = _create_scenario_manager(opts, config_manager)
+    for journey_spec, datapool, volume_model in scenarios:
+        scenario_manager.add_scenario(journey_spec, datapool, volume_model)
+    controller = Controller(test_name, scenario_manager, config_manager)
+    stage_opts_native = {
+        NATIVE[s] for s in (opts.get("--message-processors") or "").split(",") if s in NATIVE
+    }
+    pipeline = LocalPipeline(
+        collector_dir=opts.get("--collector-dir") or "collector_data",
+        collector_roll=int(opts.get("--collector-roll") or 100000),
+        collector_use_json=bool(opts.get("--collector-use-json")),
+        collector_filtered=bool(opts.get("--collector-filter")),
+        recorder_dir=opts.get("--recorder-dir") or "recorder_data",
+        console="console" in stage_opts_native,
+        hide_constant_logs=bool(opts.get("--hide-constant-logs")),
+        journey_logging=bool(opts.get("--journey-logging")),
+        log_messages="log_messages" in stage_opts_native,
+        tap=_needs_tap(opts),
+    )
+    sink = pipeline.sink
+    _SENDER.bind(sink)
+    try:
+        stage = _PythonStage(opts, sink)
+    except BaseException:
+        pipeline.finish(report=False)
+        raise
+    runner = _create_runner(opts, DirectRunnerTransport(controller), sink)
+    loop = _new_loop()
+    if opts.get("--debugging"):
+        loop.set_debug(True)
+    interrupted = []
+    failure = None
+    try:
+        loop.run_until_complete(_main(opts, controller, runner, stage, sink, interrupted))
+    except (ScenarioError, TypeError) as e:
+        failure = e
+    except KeyboardInterrupt:
+        interrupted.append(True)
+    finally:
+        controller.report(sink.send)
+        stage.drain()
+        for close in stage.closers:
+            close()
+        loop.close()
+    result = pipeline.finish(
+        report=bool(opts.get("--report")),
+        max_errors=int(opts["--max-errors-threshold"]),
+        max_response_time_ms=int(opts["--max-response-time-threshold"]),
+        mean_response_time_ms=int(opts["--mean-response-time-threshold"]),
+        stddev_response_time_ms=int(opts["--standard-deviation-response-time-threshold"]),
+        stddev_req_sec=int(opts["--standard-deviation-req-sec-threshold"]),
+        percentiles=_percentiles(opts["--benchmark-percentiles"]),
+    )
+    logger.debug("message totals: %s", result)
+    if result["report"]:
+        sys.stdout.write(result["report"])
+        sys.stdout.flush()
+    for line in result["broken"]:
+        logging.error(line)
+    if failure is not None:
+        print(f"mite: error: {failure}", file=sys.stderr)
+        return 1
+    if interrupted:
+        return 130
+    if result["broken"]:
+        print(f"mite: test failed: {'; '.join(result['broken'])}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _needs_tap(opts):
+    specs = [s for s in (opts.get("--message-processors") or "").split(",") if s and s not in NATIVE]
+    return bool(specs or opts.get("--collector-filter"))
+
+
+def _scenario_test(opts):
+    spec = opts["SCENARIO_SPEC"]
+    config_manager = _create_config_manager(opts)
+    return spec, _get_scenario_with_kwargs(spec, config_manager, _SENDER), config_manager
+
+
+class _ScenarioSender:
+    """The `sender` a scenario function may ask for: holds messages until the pipeline exists."""
+
+    def __init__(self):
+        self.sink = None
+        self.pending = []
+
+    def bind(self, sink):
+        self.sink = sink
+        for msg in self.pending:
+            sink.send(msg)
+        self.pending.clear()
+
+    def send(self, msg):
+        if self.sink is None:
+            self.pending.append(msg)
+        else:
+            self.sink.send(msg)
+
+
+_SENDER = _ScenarioSender()
+
+
+def _journey(opts, run_once):
+    spec = opts["JOURNEY_SPEC"]
+    datapool = spec_import(opts["DATAPOOL_SPEC"]) if opts.get("DATAPOOL_SPEC") else None
+    if run_once:
+        if datapool is not None:
+            datapool = SingleRunDataPoolWrapper(datapool)
+        volume_model = oneshot_vm(stop_scenario=True)
+    else:
+        volume = int(opts["--volume"])
+
+        def volume_model(start, end):
+            return volume
+
+    return spec, [(spec, datapool, volume_model)], _create_config_manager(opts)
+
+
+def run(opts):
+    """Entry point from the native command line; returns the exit status."""
+    level = (opts.get("--log-level") or "INFO").upper()
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    if not opts.get("--exclude-working-directory"):
+        sys.path.insert(0, os.getcwd())
+    try:
+        if opts.get("scenario"):
+            name, scenarios, config = _scenario_test(opts)
+        else:
+            name, scenarios, config = _journey(opts, run_once=bool(opts.get("run")))
+        return test_scenarios(name, opts, scenarios, config)
+    except (SpecError, UsageError) as e:
+        print(f"mite: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"mite: error: {e}", file=sys.stderr)
+        return 1

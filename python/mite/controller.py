@@ -1,0 +1,69 @@
+"""The controller: hands work to runners and reports required vs actual volume."""
+
+import logging
+import time
+from itertools import count
+
+from ._native import RunnerTracker, WorkTracker
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Controller", "RunnerTracker", "WorkTracker"]
+
+
+class Controller:
+    def __init__(self, testname, scenario_manager, config_manager):
+        self._testname = testname
+        self._scenario_manager = scenario_manager
+        self._runner_id_gen = count(1)
+        self._work_tracker = WorkTracker()
+        self._runner_tracker = RunnerTracker()
+        self._config_manager = config_manager
+
+    def hello(self):
+        runner_id = next(self._runner_id_gen)
+        return runner_id, self._testname, self._config_manager.get_changes_for_runner(runner_id)
+
+    async def _required_work_for_runner(self, runner_id, max_work=None):
+        runner_total = self._work_tracker.get_runner_total(runner_id)
+        active = self._runner_tracker.get_active()
+        current_work = self._work_tracker.get_total_work(active)
+        hit_rate = self._runner_tracker.get_hit_rate()
+        work, volume = await self._scenario_manager.get_work(
+            current_work, runner_total, len(active), max_work, hit_rate
+        )
+        self._work_tracker.add_assumed(runner_id, volume)
+        return work
+
+    async def request_work(self, runner_id, current_work, completed_data_ids, max_work=None):
+        self._work_tracker.set_actual(runner_id, current_work)
+        self._runner_tracker.update(runner_id)
+        await self._scenario_manager.checkin_data(completed_data_ids)
+        work = await self._required_work_for_runner(runner_id, max_work)
+        return (
+            work,
+            self._config_manager.get_changes_for_runner(runner_id),
+            not self._scenario_manager.is_active(),
+        )
+
+    def report(self, sender):
+        required = self._scenario_manager.get_required_work()
+        active = self._runner_tracker.get_active()
+        actual = self._work_tracker.get_total_work(active)
+        sender(
+            {
+                "type": "controller_report",
+                "time": time.time(),
+                "test": self._testname,
+                "required": required,
+                "actual": dict(actual),
+                "num_runners": len(active),
+            }
+        )
+
+    def should_stop(self):
+        return not self._scenario_manager.is_active() and self._runner_tracker.get_active_count() == 0
+
+    def bye(self, runner_id):
+        self._runner_tracker.remove_runner(runner_id)
+        self._work_tracker.remove_runner(runner_id)

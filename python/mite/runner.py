@@ -1,0 +1,119 @@
+"""The runner: asks the controller for work and runs journeys; the per-journey work is native."""
+
+import asyncio
+import logging
+
+from ._native import RunnerCore
+from .utils import spec_import
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Runner"]
+
+
+async def _run_wrapped(fixtures, ctx, journey, args, debug):
+    """The slow path, for journeys with a fixture or under `--debugging`."""
+    if getattr(journey, "_fixture", False):
+        label = journey._fixture_label
+        if label not in fixtures:
+            fixtures[label] = await journey._fixture_func(ctx)
+        setattr(ctx, journey._fixture_variable, fixtures[label])
+    try:
+        async with ctx.transaction("__root__"):
+            await journey(ctx, *args)
+    except Exception as e:
+        if debug and not getattr(e, "handled", False):
+            breakpoint()
+            raise
+
+
+class Runner:
+    def __init__(
+        self,
+        transport,
+        msg_sender,
+        loop_wait_min=0.01,
+        loop_wait_max=0.5,
+        max_work=None,
+        loop=None,
+        debug=False,
+    ):
+        self._transport = transport
+        self._msg_sender = msg_sender
+        self._loop_wait_min = loop_wait_min
+        self._loop_wait_max = loop_wait_max
+        self._max_work = max_work
+        self._debug = debug
+        self._fixture_registry = {}
+        self._core = None
+        self._stop = False
+
+    def should_stop(self):
+        return self._stop
+
+    def running(self):
+        return 0 if self._core is None else self._core.running()
+
+    def stop(self):
+        """Stops asking for new work; journeys already running finish."""
+        self._stop = True
+        if self._core is not None:
+            self._core.set_stop(True)
+
+    async def run(self):
+        await self._run()
+
+    async def _wait(self, loop):
+        """Until a journey finishes or the loop delay passes; returns finished data ids."""
+        core = self._core
+        fut = loop.create_future()
+        core.set_waiter(fut)
+        handle = loop.call_later(self._loop_wait_max, _wake, fut)
+        try:
+            await fut
+        finally:
+            handle.cancel()
+        fatal = core.take_fatal()
+        if fatal is not None:
+            raise fatal
+        return core.take_completed()
+
+    async def _run(self):
+        loop = asyncio.get_running_loop()
+        config = {}
+        runner_id, test_name, config_list = await self._transport.hello()
+        config.update(config_list)
+        fixtures = self._fixture_registry
+        debug = self._debug
+
+        def wrapper(ctx, journey, args):
+            return _run_wrapped(fixtures, ctx, journey, args, debug)
+
+        self._core = core = RunnerCore(
+            self._msg_sender, config, test_name, runner_id, loop.create_task, spec_import, wrapper, debug
+        )
+        if self._stop:
+            core.set_stop(True)
+        completed = []
+        while not self._stop:
+            work, config_list, stop = await self._transport.request_work(
+                runner_id, core.current_work(), completed, self._max_work
+            )
+            if stop:
+                self.stop()
+            config.update(config_list)
+            core.spawn(work)
+            completed = await self._wait(loop)
+        while core.running():
+            _, config_list, _ = await self._transport.request_work(
+                runner_id, core.current_work(), completed, 0
+            )
+            config.update(config_list)
+            completed = await self._wait(loop)
+        await self._transport.request_work(runner_id, core.current_work(), completed, 0)
+        await self._transport.bye(runner_id)
+
+
+def _wake(fut):
+    if not fut.done():
+        fut.set_result(None)

@@ -1,0 +1,149 @@
+"""The scenario manager: volume models decide how many journeys each scenario needs."""
+
+import logging
+import time
+from collections import namedtuple
+from itertools import count
+
+from ._errors import StopVolumeModel
+from ._native import plan_work
+from .datapools import DataPoolExhausted
+
+logger = logging.getLogger(__name__)
+
+Scenario = namedtuple("Scenario", "journey_spec datapool volumemodel".split())
+
+__all__ = ["Scenario", "ScenarioManager", "StopVolumeModel", "ScenarioError"]
+
+
+class ScenarioError(Exception):
+    """A scenario's own code (volume model or datapool) failed; the message names which."""
+
+
+def _volume_dicts_remove_a_from_b(a, b):
+    diff = dict(b)
+    for scenario_id, current_num in a.items():
+        if scenario_id in diff:
+            diff[scenario_id] -= current_num
+            if diff[scenario_id] < 1:
+                del diff[scenario_id]
+    return diff
+
+
+class ScenarioManager:
+    def __init__(self, start_delay=0, period=1, spawn_rate=None, config_manager=None):
+        self._period = period
+        self._scenario_id_gen = count(1)
+        self._in_start = start_delay > 0
+        self._start_delay = start_delay
+        self._start_time = time.time()
+        self._current_period_end = 0
+        self._spawn_rate = spawn_rate
+        self._required = {}
+        self._scenarios = {}
+        self._config_manager = config_manager
+
+    def _now(self):
+        return time.time() - self._start_time
+
+    def add_scenario(self, journey_spec, datapool, volumemodel):
+        scenario_id = next(self._scenario_id_gen)
+        self._scenarios[scenario_id] = Scenario(journey_spec, datapool, volumemodel)
+        logger.info(
+            "Added scenario id=%d journey_spec=%r datapool=%r volumemodel=%r",
+            scenario_id,
+            journey_spec,
+            datapool,
+            volumemodel,
+        )
+        return scenario_id
+
+    def _remove(self, scenario_id, why):
+        logger.info("Removed scenario %d because %s", scenario_id, why)
+        del self._scenarios[scenario_id]
+        if not self._scenarios:
+            logger.info("All scenarios have been removed from scenario tracker")
+
+    def _update_required_and_period(self, start_of_period, end_of_period):
+        required = {}
+        for scenario_id, scenario in list(self._scenarios.items()):
+            try:
+                number = int(scenario.volumemodel(start_of_period, end_of_period))
+            except StopVolumeModel:
+                self._remove(scenario_id, "volume model raised StopVolumeModel")
+            except Exception as e:
+                raise ScenarioError(
+                    f"the volume model of scenario {scenario_id} ({scenario.journey_spec}) "
+                    f"raised {type(e).__name__}: {e}"
+                ) from e
+            else:
+                required[scenario_id] = number
+        self._current_period_end = end_of_period
+        self._required = required
+
+    def get_required_work(self):
+        if self._in_start:
+            if self._now() <= self._start_delay:
+                return self._required
+            self._in_start = False
+            self._start_time = time.time()
+        now = self._now()
+        if now >= self._current_period_end:
+            self._update_required_and_period(self._current_period_end, int(now + self._period))
+        return self._required
+
+    async def _checkout(self, scenario_id, scenario):
+        try:
+            return await scenario.datapool.checkout(config=self._config_manager)
+        except DataPoolExhausted:
+            raise
+        except Exception as e:
+            raise ScenarioError(
+                f"the datapool of scenario {scenario_id} ({scenario.journey_spec}) "
+                f"raised {type(e).__name__}: {e}"
+            ) from e
+
+    async def get_work(self, current_work, num_runner_current_work, num_runners, runner_self_limit, hit_rate):
+        required = self.get_required_work()
+        scenario_ids, limit = plan_work(
+            required,
+            dict(current_work),
+            num_runner_current_work,
+            num_runners,
+            runner_self_limit,
+            None if self._spawn_rate is None else float(self._spawn_rate),
+            hit_rate,
+        )
+        work = []
+        volume = {}
+        scenarios = self._scenarios
+        for scenario_id in scenario_ids:
+            if len(work) >= limit:
+                break
+            scenario = scenarios.get(scenario_id)
+            if scenario is None:
+                continue
+            if scenario.datapool is None:
+                work.append((scenario_id, None, scenario.journey_spec, None))
+            else:
+                try:
+                    dpi = await self._checkout(scenario_id, scenario)
+                except DataPoolExhausted:
+                    self._remove(scenario_id, "data pool exhausted")
+                    continue
+                if dpi is None:
+                    continue
+                work.append((scenario_id, dpi.id, scenario.journey_spec, dpi.data))
+            volume[scenario_id] = volume.get(scenario_id, 0) + 1
+        return work, volume
+
+    def is_active(self):
+        return self._in_start or bool(self._scenarios)
+
+    async def checkin_data(self, ids):
+        for scenario_id, scenario_data_id in ids:
+            scenario = self._scenarios.get(scenario_id)
+            if scenario is not None and scenario.datapool is not None:
+                await scenario.datapool.checkin(scenario_data_id)
+
+

@@ -1,0 +1,87 @@
+//! `mite.collector.Collector` and `mite.recorder.Recorder` for Python callers (custom processors,
+//! tests), over the same native writers the pipeline uses.
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::encode::pack;
+use crate::collector::{self, CollectorConfig};
+use crate::recorder;
+
+fn os_err(e: std::io::Error) -> PyErr {
+    PyOSError::new_err(e.to_string())
+}
+
+#[pyclass(module = "mite.collector", name = "Collector", unsendable)]
+pub struct Collector {
+    inner: collector::Collector,
+    filter_fn: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl Collector {
+    #[new]
+    #[pyo3(signature = (target_dir=None, roll_after=100000, collector_id=None, filter_fn=None, use_json=false))]
+    fn new(
+        target_dir: Option<PathBuf>,
+        roll_after: u64,
+        collector_id: Option<&Bound<'_, PyAny>>,
+        filter_fn: Option<Py<PyAny>>,
+        use_json: bool,
+    ) -> PyResult<Self> {
+        let collector_id = collector_id
+            .filter(|c| !c.is_none())
+            .map(|c| c.str().map(|s| s.to_string()))
+            .transpose()?;
+        let cfg = CollectorConfig {
+            dir: target_dir.unwrap_or_else(|| PathBuf::from("collector_data")),
+            roll_after,
+            collector_id,
+            use_json,
+        };
+        Ok(Collector {
+            inner: collector::Collector::open(cfg).map_err(os_err)?,
+            filter_fn,
+        })
+    }
+
+    fn process_raw_message(&mut self, py: Python<'_>, raw: &[u8]) -> PyResult<()> {
+        let keep = match &self.filter_fn {
+            Some(f) => f
+                .bind(py)
+                .call1((pyo3::types::PyBytes::new(py, raw),))?
+                .is_truthy()?,
+            None => true,
+        };
+        self.inner.process(raw, keep).map_err(os_err)?;
+        self.inner.flush().map_err(os_err)
+    }
+}
+
+#[pyclass(module = "mite.recorder", name = "Recorder", unsendable)]
+pub struct Recorder(recorder::Recorder);
+
+#[pymethods]
+impl Recorder {
+    #[new]
+    #[pyo3(signature = (target_dir=None))]
+    fn new(target_dir: Option<PathBuf>) -> PyResult<Self> {
+        let dir = target_dir.unwrap_or_else(|| PathBuf::from("recorded_data"));
+        Ok(Recorder(recorder::Recorder::open(dir).map_err(os_err)?))
+    }
+
+    fn process_message(&mut self, msg: &Bound<'_, PyDict>) -> PyResult<()> {
+        let Some(t) = msg.get_item("type")? else {
+            return Ok(());
+        };
+        let Ok(t) = t.extract::<String>() else {
+            return Ok(());
+        };
+        if t == "data_created" || t == "purge_data" {
+            self.0.process(&pack(msg.as_any())?, &t).map_err(os_err)?;
+        }
+        Ok(())
+    }
+}
