@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections import namedtuple
+from collections import Counter, namedtuple
 from itertools import count
 
 from ._errors import StopVolumeModel
@@ -114,9 +114,14 @@ class ScenarioManager:
             None if self._spawn_rate is None else float(self._spawn_rate),
             hit_rate,
         )
+        scenarios = self._scenarios
+        if all(s.datapool is None for s in scenarios.values()):
+            # Nothing to await: build the work list in one pass (this runs once per journey).
+            specs = {sid: s.journey_spec for sid, s in scenarios.items()}
+            work = [(sid, None, specs[sid], None) for sid in scenario_ids[:limit] if sid in specs]
+            return work, dict(Counter(item[0] for item in work))
         work = []
         volume = {}
-        scenarios = self._scenarios
         for scenario_id in scenario_ids:
             if len(work) >= limit:
                 break

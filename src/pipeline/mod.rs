@@ -1,13 +1,17 @@
 //! The local message pipeline: one native thread that feeds every frame to the collector, the
 //! recorder, the request stats and the message log, so none of it runs on the journeys' thread.
+mod inbox;
 mod messages;
+
+pub use inbox::Inbox;
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::collector::{Collector, CollectorConfig};
 use crate::recorder::Recorder;
@@ -16,8 +20,8 @@ use crate::report::log::unix_now;
 
 /// What travels to the pipeline thread.
 pub enum Item {
-    /// One encoded message.
-    Frame(Vec<u8>),
+    /// Encoded messages, oldest first.
+    Batch(Vec<Vec<u8>>),
     /// A frame for the collector only, after the `--collector-filter` gave its verdict.
     Collect { raw: Vec<u8>, keep: bool },
     /// Everything has been sent: drain, flush and stop.
@@ -55,7 +59,7 @@ pub struct Finished {
 
 /// A running pipeline thread.
 pub struct Pipeline {
-    tx: Sender<Item>,
+    inbox: Arc<Inbox>,
     handle: Option<JoinHandle<Finished>>,
 }
 
@@ -83,23 +87,25 @@ impl Pipeline {
             stats,
             totals: Totals::default(),
         };
+        let inbox = Arc::new(Inbox::new(tx));
+        let for_worker = inbox.clone();
         let handle = std::thread::Builder::new()
             .name("mite-pipeline".into())
-            .spawn(move || worker.run(rx))?;
+            .spawn(move || worker.run(rx, &for_worker))?;
         Ok(Pipeline {
-            tx,
+            inbox,
             handle: Some(handle),
         })
     }
 
-    /// A handle for senders; cheap to clone.
-    pub fn sender(&self) -> Sender<Item> {
-        self.tx.clone()
+    /// Where senders put frames; cheap to clone.
+    pub fn inbox(&self) -> Arc<Inbox> {
+        self.inbox.clone()
     }
 
     /// Drains what was sent, flushes the files, and returns the final numbers.
     pub fn finish(mut self) -> Finished {
-        let _ = self.tx.send(Item::Close);
+        self.inbox.send(Item::Close);
         self.handle
             .take()
             .expect("finish runs once")
@@ -109,7 +115,7 @@ impl Pipeline {
 }
 
 impl Worker {
-    fn run(mut self, rx: Receiver<Item>) -> Finished {
+    fn run(mut self, rx: Receiver<Item>, inbox: &Inbox) -> Finished {
         let period = Duration::from_secs_f64(self.cfg.console.period_secs.max(0.05));
         let mut next_tick = Instant::now() + period.min(FLUSH_EVERY);
         let mut last_flush = Instant::now();
@@ -122,6 +128,9 @@ impl Worker {
             }
             let now = Instant::now();
             if now >= next_tick {
+                for raw in inbox.take_if_idle() {
+                    self.frame(&raw);
+                }
                 self.stats.tick(unix_now());
                 next_tick = now + period.min(FLUSH_EVERY);
             }
@@ -135,6 +144,9 @@ impl Worker {
             if !matches!(item, Item::Close) {
                 self.handle(item);
             }
+        }
+        for raw in inbox.take_if_idle() {
+            self.frame(&raw);
         }
         self.flush();
         self.stats.finish(unix_now());
@@ -154,15 +166,21 @@ impl Worker {
 
     fn handle(&mut self, item: Item) {
         match item {
-            Item::Frame(raw) => {
-                self.totals.received += 1;
-                self.dispatch(&raw);
-                if !self.cfg.collector_filtered {
-                    self.collect(&raw, true);
+            Item::Batch(frames) => {
+                for raw in &frames {
+                    self.frame(raw);
                 }
             }
             Item::Collect { raw, keep } => self.collect(&raw, keep),
             Item::Close => {}
+        }
+    }
+
+    fn frame(&mut self, raw: &[u8]) {
+        self.totals.received += 1;
+        self.dispatch(raw);
+        if !self.cfg.collector_filtered {
+            self.collect(raw, true);
         }
     }
 

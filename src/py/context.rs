@@ -28,18 +28,41 @@ pub const RUNNER_ID_KEYS: [&str; 6] = [
     "scenario_data_id",
 ];
 
+/// Key names: the runner's six (shared, no allocation per context) or a user's own.
+pub enum Keys {
+    Runner,
+    Custom(Vec<String>),
+}
+
+impl Keys {
+    fn names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Keys::Runner => Box::new(RUNNER_ID_KEYS.iter().copied()),
+            Keys::Custom(v) => Box::new(v.iter().map(String::as_str)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keys::Runner => RUNNER_ID_KEYS.len(),
+            Keys::Custom(v) => v.len(),
+        }
+    }
+}
+
 /// The id fields a context adds to every message, kept as values and as pre-encoded msgpack.
 pub struct Ids {
-    keys: Vec<String>,
+    keys: Keys,
     values: Vec<Py<PyAny>>,
     encoded: Vec<u8>,
 }
 
 impl Ids {
     /// Encodes the items once; every message then copies the bytes.
-    pub fn new(keys: Vec<String>, values: Vec<Py<PyAny>>, py: Python<'_>) -> PyResult<Self> {
+    pub fn runner(values: Vec<Py<PyAny>>, py: Python<'_>) -> PyResult<Self> {
+        let keys = Keys::Runner;
         let mut encoded = Vec::with_capacity(96);
-        for (k, v) in keys.iter().zip(&values) {
+        for (k, v) in keys.names().zip(&values) {
             write_str(&mut encoded, k);
             write_obj(&mut encoded, v.bind(py))?;
         }
@@ -61,7 +84,7 @@ impl Ids {
             values.push(v.unbind());
         }
         Ok(Ids {
-            keys,
+            keys: Keys::Custom(keys),
             values,
             encoded,
         })
@@ -69,14 +92,14 @@ impl Ids {
 
     fn dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (k, v) in self.keys.iter().zip(&self.values) {
+        for (k, v) in self.keys.names().zip(&self.values) {
             d.set_item(k, v.bind(py))?;
         }
         Ok(d)
     }
 
     fn has_key(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
+        self.keys.names().any(|k| k == key)
     }
 }
 
@@ -85,6 +108,18 @@ pub enum StopSource {
     Never,
     Flag(Arc<AtomicBool>),
     Callable(Py<PyAny>),
+}
+
+/// The fields of one message before the ones every message gets.
+pub enum Fields<'a, 'py> {
+    /// `ctx.send(type, **fields)`.
+    Dict(Option<&'a Bound<'py, PyDict>>),
+    /// The `txn` message: written straight to msgpack, no dict.
+    Txn {
+        start: f64,
+        end: f64,
+        had_error: bool,
+    },
 }
 
 const RESERVED: [&str; 4] = ["type", "time", "transaction", "transaction_id"];
@@ -128,7 +163,7 @@ impl Context {
         &self,
         py: Python<'_>,
         msg_type: &Bound<'_, PyAny>,
-        fields: Option<&Bound<'_, PyDict>>,
+        fields: Fields<'_, '_>,
         txn: Option<(&Bound<'_, PyAny>, &Bound<'_, PyAny>)>,
     ) -> PyResult<()> {
         let current;
@@ -143,7 +178,11 @@ impl Context {
             }
         };
         let now = unix_now();
-        let collides = fields.is_some_and(|f| {
+        let dict = match &fields {
+            Fields::Dict(d) => *d,
+            Fields::Txn { .. } => None,
+        };
+        let collides = dict.is_some_and(|f| {
             f.iter().any(
                 |(k, _)| match k.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
                     Some(k) => RESERVED.contains(&k) || self.ids.has_key(k),
@@ -153,13 +192,32 @@ impl Context {
         });
         match &self.target {
             Target::Native(sink) if !collides => {
-                let n = (fields.map_or(0, |f| f.len()) + 4 + self.ids.keys.len()) as u32;
+                let n_fields = match &fields {
+                    Fields::Dict(d) => d.map_or(0, |f| f.len()),
+                    Fields::Txn { .. } => 3,
+                };
+                let n = (n_fields + 4 + self.ids.keys.len()) as u32;
                 let mut out = Vec::with_capacity(160 + self.ids.encoded.len());
                 rmp::encode::write_map_len(&mut out, n).expect("Vec write");
-                if let Some(f) = fields {
-                    for (k, v) in f.iter() {
-                        write_obj(&mut out, &k)?;
-                        write_obj(&mut out, &v)?;
+                match &fields {
+                    Fields::Dict(Some(f)) => {
+                        for (k, v) in f.iter() {
+                            write_obj(&mut out, &k)?;
+                            write_obj(&mut out, &v)?;
+                        }
+                    }
+                    Fields::Dict(None) => {}
+                    Fields::Txn {
+                        start,
+                        end,
+                        had_error,
+                    } => {
+                        write_str(&mut out, "start_time");
+                        rmp::encode::write_f64(&mut out, *start).expect("Vec write");
+                        write_str(&mut out, "end_time");
+                        rmp::encode::write_f64(&mut out, *end).expect("Vec write");
+                        write_str(&mut out, "had_error");
+                        rmp::encode::write_bool(&mut out, *had_error).expect("Vec write");
                     }
                 }
                 write_str(&mut out, "type");
@@ -177,8 +235,19 @@ impl Context {
             target => {
                 // The dict path keeps Python's key order when a field repeats an id key.
                 let d = match fields {
-                    Some(f) => f.copy()?,
-                    None => PyDict::new(py),
+                    Fields::Dict(Some(f)) => f.copy()?,
+                    Fields::Dict(None) => PyDict::new(py),
+                    Fields::Txn {
+                        start,
+                        end,
+                        had_error,
+                    } => {
+                        let d = PyDict::new(py);
+                        d.set_item("start_time", start)?;
+                        d.set_item("end_time", end)?;
+                        d.set_item("had_error", had_error)?;
+                        d
+                    }
                 };
                 d.set_item("type", msg_type)?;
                 d.set_item("time", now)?;
@@ -263,17 +332,21 @@ impl Context {
         r#type: &Bound<'_, PyAny>,
         msg: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        self.send_with(py, r#type, msg, None)
+        self.send_with(py, r#type, Fields::Dict(msg), None)
     }
 
     /// `async with ctx.transaction(name):` — nested names join with " :: ".
     fn transaction(
         slf: &Bound<'_, Self>,
-        name: &Bound<'_, PyString>,
+        name: &Bound<'_, PyAny>,
     ) -> PyResult<super::transaction::Transaction> {
+        let name = match name.cast::<PyString>() {
+            Ok(s) => s.clone(),
+            Err(_) => name.str()?,
+        };
         Ok(super::transaction::Transaction::new(
             slf.clone().unbind(),
-            name.to_str()?.to_owned(),
+            name.unbind(),
         ))
     }
 }

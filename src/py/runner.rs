@@ -5,14 +5,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::context::{Context, Ids, StopSource, Target, RUNNER_ID_KEYS};
+use super::context::{Context, Ids, StopSource, Target};
 use super::sink::MessageSink;
 use super::transaction::{classify, report_exception, send_txn};
 use super::txnvar;
 use crate::report::log::unix_now;
+
+fn root_name(py: Python<'_>) -> &Bound<'_, PyString> {
+    static ROOT: pyo3::sync::PyOnceLock<Py<PyString>> = pyo3::sync::PyOnceLock::new();
+    ROOT.get_or_init(py, || PyString::intern(py, "__root__").unbind())
+        .bind(py)
+}
 
 /// A journey function and whether it needs the Python wrapper (fixtures, `--debugging`).
 struct Journey {
@@ -104,24 +111,32 @@ impl RunnerCore {
                 let root = PyTuple::new(
                     py,
                     [
-                        PyString::intern(py, "__root__").into_any(),
+                        root_name(py).clone().into_any(),
                         txn_id.into_pyobject(py)?.into_any(),
                     ],
                 )?;
                 let mut call_args = vec![ctx.bind(py).clone().into_any()];
                 call_args.extend(args.iter());
                 let coro = journey.func.bind(py).call1(PyTuple::new(py, call_args)?)?;
-                if !coro.hasattr("send")? || !coro.hasattr("throw")? {
-                    return Err(PyTypeError::new_err(format!(
-                        "journey {spec} is not an async function (calling it returned {})",
-                        coro.get_type().name()?
-                    )));
-                }
                 // The task copies the current context, so it starts inside the root transaction.
                 let token = txnvar::set(py, root.as_any())?;
-                let task = slf.borrow().create_task.bind(py).call1((coro,));
+                let task = slf.borrow().create_task.bind(py).call1((&coro,));
                 txnvar::reset(py, &token)?;
-                (task?, Some((root.unbind(), unix_now())))
+                let task = task.map_err(|e| {
+                    if e.is_instance_of::<PyTypeError>(py) {
+                        let got = coro
+                            .get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default();
+                        PyTypeError::new_err(format!(
+                            "journey {spec} is not an async function (calling it returned {got})"
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
+                (task, Some((root.unbind(), unix_now())))
             };
             *slf.borrow_mut().work.entry(scenario_id).or_default() += 1;
             let done = Done {
@@ -131,7 +146,7 @@ impl RunnerCore {
                 data_id: data_id.unbind(),
                 root,
             };
-            task.call_method1("add_done_callback", (done,))?;
+            task.call_method1(intern!(py, "add_done_callback"), (done,))?;
         }
         Ok(())
     }
@@ -208,11 +223,7 @@ impl RunnerCore {
             scenario_id.into_pyobject(py)?.into_any().unbind(),
             data_id.clone().unbind(),
         ];
-        let ids = Ids::new(
-            RUNNER_ID_KEYS.iter().map(|k| k.to_string()).collect(),
-            values,
-            py,
-        )?;
+        let ids = Ids::runner(values, py)?;
         let sink = self.sink.bind(py);
         let target = match sink.cast::<MessageSink>() {
             Ok(s) => Target::Native(s.clone().unbind()),
@@ -237,8 +248,8 @@ impl RunnerCore {
         }
         if let Some(w) = self.waiter.take() {
             let w = w.bind(py);
-            if !w.call_method0("done")?.is_truthy()? {
-                w.call_method1("set_result", (py.None(),))?;
+            if !w.call_method0(intern!(py, "done"))?.is_truthy()? {
+                w.call_method1(intern!(py, "set_result"), (py.None(),))?;
             }
         }
         Ok(())
@@ -272,10 +283,10 @@ impl Done {
 
 impl Done {
     fn close_root(&self, py: Python<'_>, task: &Bound<'_, PyAny>) -> PyResult<()> {
-        let exc = if task.call_method0("cancelled")?.is_truthy()? {
+        let exc = if task.call_method0(intern!(py, "cancelled"))?.is_truthy()? {
             None
         } else {
-            Some(task.call_method0("exception")?)
+            Some(task.call_method0(intern!(py, "exception"))?)
         };
         let exc = exc.filter(|e| !e.is_none());
         if let Some(e) = &exc {

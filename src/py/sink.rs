@@ -1,23 +1,22 @@
 //! `MessageSink`: where contexts put encoded frames, and the local pipeline that drains it.
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crossbeam_channel::Sender;
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use super::encode::pack;
 use crate::collector::CollectorConfig;
-use crate::pipeline::{Item, Pipeline, PipelineConfig};
+use crate::pipeline::{Inbox, Item, Pipeline, PipelineConfig};
 use crate::report::console::ConsoleConfig;
 use crate::report::summary::{broken_thresholds, render_report, Thresholds};
 
 /// The sending end: cheap to call from the loop thread (an encode and a channel push).
 #[pyclass(frozen, module = "mite._native")]
 pub struct MessageSink {
-    tx: Sender<Item>,
+    inbox: Arc<Inbox>,
     /// Frames kept for Python consumers, which run on the loop thread in batches.
     tap: Option<Mutex<Vec<Vec<u8>>>>,
     sent: AtomicU64,
@@ -30,8 +29,8 @@ impl MessageSink {
             tap.lock().expect("tap lock").push(frame.clone());
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        // NOTE: the receiver lives until `finish`; a send after it has nowhere to go.
-        let _ = self.tx.send(Item::Frame(frame));
+        // NOTE: the pipeline reads until `finish`; a frame pushed after it is not delivered.
+        self.inbox.push(frame);
     }
 }
 
@@ -50,7 +49,7 @@ impl MessageSink {
 
     /// Hands the collector a frame with the `--collector-filter` verdict.
     fn collect(&self, raw: &[u8], keep: bool) {
-        let _ = self.tx.send(Item::Collect {
+        self.inbox.send(Item::Collect {
             raw: raw.to_vec(),
             keep,
         });
@@ -117,7 +116,7 @@ impl LocalPipeline {
         };
         let pipeline = Pipeline::start(cfg).map_err(|e| PyOSError::new_err(e.to_string()))?;
         let sink = MessageSink {
-            tx: pipeline.sender(),
+            inbox: pipeline.inbox(),
             tap: tap.then(|| Mutex::new(Vec::new())),
             sent: AtomicU64::new(0),
         };

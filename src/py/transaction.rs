@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use super::context::Context;
+use super::context::{Context, Fields};
 use super::txnvar;
 use crate::report::log::unix_now;
 
@@ -40,13 +40,13 @@ pub fn ready(py: Python<'_>) -> PyResult<Py<Ready>> {
 #[pyclass(module = "mite.context")]
 pub struct Transaction {
     ctx: Py<Context>,
-    name: String,
+    name: Py<PyString>,
     token: Option<Py<PyAny>>,
     start: f64,
 }
 
 impl Transaction {
-    pub fn new(ctx: Py<Context>, name: String) -> Self {
+    pub fn new(ctx: Py<Context>, name: Py<PyString>) -> Self {
         Transaction {
             ctx,
             name,
@@ -103,7 +103,12 @@ pub fn report_exception(
         fields.set_item("stacktrace", stacktrace)?;
         "exception"
     };
-    ctx.send_with(py, PyString::new(py, kind).as_any(), Some(&fields), txn)?;
+    ctx.send_with(
+        py,
+        PyString::new(py, kind).as_any(),
+        Fields::Dict(Some(&fields)),
+        txn,
+    )?;
     if ctx.debug {
         // Runs the PYTHONPOSTMORTEM hook, then raises SystemExit(1), as mite 2.11 does.
         helper(py, "_post_mortem")?.call0()?;
@@ -116,7 +121,11 @@ pub fn classify(exc: &Bound<'_, PyAny>) -> (bool, bool) {
     if exc.is_none() || !exc.is_instance_of::<PyException>() {
         return (false, false);
     }
-    (true, !exc.hasattr("handled").unwrap_or(false))
+    (
+        true,
+        !exc.hasattr(pyo3::intern!(exc.py(), "handled"))
+            .unwrap_or(false),
+    )
 }
 
 /// Sends the `txn` message that closes a transaction.
@@ -127,15 +136,16 @@ pub fn send_txn(
     had_error: bool,
     txn: Option<(&Bound<'_, PyAny>, &Bound<'_, PyAny>)>,
 ) -> PyResult<()> {
-    let fields = PyDict::new(py);
-    fields.set_item("start_time", start)?;
-    fields.set_item("end_time", unix_now())?;
-    fields.set_item("had_error", had_error)?;
+    let fields = Fields::Txn {
+        start,
+        end: unix_now(),
+        had_error,
+    };
     static TXN: PyOnceLock<Py<PyString>> = PyOnceLock::new();
     let kind = TXN
         .get_or_init(py, || PyString::intern(py, "txn").unbind())
         .bind(py);
-    ctx.send_with(py, kind.as_any(), Some(&fields), txn)
+    ctx.send_with(py, kind.as_any(), fields, txn)
 }
 
 #[pymethods]
@@ -148,17 +158,13 @@ impl Transaction {
             .and_then(|p| p.cast::<PyTuple>().ok().and_then(|t| t.get_item(0).ok()))
             .filter(|n| n.is_truthy().unwrap_or(false));
         let full = match parent_name {
-            Some(p) => format!("{} :: {}", p.str()?, slf.name),
-            None => slf.name.clone(),
+            Some(p) => {
+                PyString::new(py, &format!("{} :: {}", p.str()?, slf.name.bind(py))).into_any()
+            }
+            None => slf.name.bind(py).clone().into_any(),
         };
         let id = slf.ctx.get().next_txn_id();
-        let value = PyTuple::new(
-            py,
-            [
-                full.into_pyobject(py)?.into_any(),
-                id.into_pyobject(py)?.into_any(),
-            ],
-        )?;
+        let value = PyTuple::new(py, [full, id.into_pyobject(py)?.into_any()])?;
         slf.token = Some(txnvar::set(py, value.as_any())?.unbind());
         slf.start = unix_now();
         ready(py)

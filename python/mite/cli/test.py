@@ -208,6 +208,9 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         loop.set_debug(True)
     interrupted = []
     failure = None
+    # Everything made so far lives for the whole run: keep the cyclic GC from rescanning it.
+    gc.collect()
+    gc.freeze()
     try:
         loop.run_until_complete(_main(opts, controller, runner, stage, sink, interrupted))
     except (ScenarioError, TypeError) as e:
@@ -215,7 +218,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     except KeyboardInterrupt:
         interrupted.append(True)
     finally:
-        controller.report(sink.send)
+        try:
+            controller.report(sink.send)
+        except ScenarioError as e:
+            failure = failure or e
         stage.drain()
         for close in stage.closers:
             close()

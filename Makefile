@@ -1,0 +1,48 @@
+# mite: common tasks. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/mite-target
+export PYO3_PYTHON := $(abspath $(PY))
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.7,<2" pytest msgpack ruff
+
+.PHONY: venv
+venv: $(PY) ## create the virtualenv with the build and test tools
+
+.PHONY: dev
+dev: $(PY) ## build the extension (debug) into the virtualenv
+	$(VENV)/bin/maturin develop -q
+
+.PHONY: install
+install: $(PY) ## build the release wheel and install it (as `pip install .` does)
+	$(PY) -m pip install -q .
+
+.PHONY: demo
+demo: install ## install, then run the example scenario (about 15 s) with the end report
+	cd examples && ../$(VENV)/bin/mite scenario test quickstart:scenario --report
+
+.PHONY: test
+test: dev ## build, then run the Rust and Python tests
+	cargo test -q
+	$(PY) -m pytest -q
+
+.PHONY: lint
+lint: $(PY) ## rustfmt, clippy and ruff
+	cargo fmt --check
+	cargo clippy --all-targets -q -- -D warnings
+	$(VENV)/bin/ruff check python tests
+
+.PHONY: bench
+bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0
+	benchmarks/run.sh

@@ -1,0 +1,101 @@
+"""Shared helpers for the suites that drive the real `mite` command in a scratch folder."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import msgpack
+
+MITE = Path(sys.executable).with_name("mite")
+if not MITE.exists():  # pragma: no cover - only outside a virtualenv
+    MITE = Path(shutil.which("mite") or "mite")
+
+HELP_TXT = Path(__file__).resolve().parent.parent / "src" / "cli" / "help.txt"
+REFERENCE_MITE = Path("/work/ref-venv/bin/mite")
+
+# Every message a context sends ends with these keys, in this order (mite 2.11's `Context.send`).
+ID_KEYS = ("test", "runner_id", "journey", "context_id", "scenario_id", "scenario_data_id")
+TAIL_KEYS = ("type", "time", *ID_KEYS, "transaction", "transaction_id")
+
+RUN_TIMEOUT = 60
+
+
+def clean_env(**extra):
+    """The environment without any MITE_* config leaking in from the caller, plus `extra`."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MITE_CONF_", "MITE_EVAL_CONF_"))
+    }
+    env.pop("PYTHONPATH", None)
+    env.update(extra)
+    return env
+
+
+def write_module(folder, name, source):
+    """Writes `folder/name.py` from an indented source string; returns its path."""
+    path = Path(folder) / f"{name}.py"
+    path.write_text(textwrap.dedent(source).lstrip())
+    return path
+
+
+def run_mite(args, cwd, env=None, timeout=RUN_TIMEOUT):
+    """Runs `mite ARGS` in `cwd` to the end; returns the CompletedProcess (text mode)."""
+    return subprocess.run(
+        [str(MITE), *args],
+        cwd=cwd,
+        env=env if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def read_frames(path):
+    """Every msgpack frame in a file, decoded as mite decodes them; fails on a trailing fragment."""
+    data = Path(path).read_bytes()
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, use_list=False)
+    unpacker.feed(data)
+    messages = list(unpacker)
+    assert unpacker.tell() == len(data), (
+        f"{path}: {len(data) - unpacker.tell()} bytes after the last whole frame"
+    )
+    return messages
+
+
+def collected(cwd, folder="collector_data"):
+    """The messages the collector wrote to `cwd/folder/current`."""
+    return read_frames(Path(cwd) / folder / "current")
+
+
+def of_type(messages, msg_type):
+    return [m for m in messages if m.get("type") == msg_type]
+
+
+def mite_lines(stderr):
+    """The lines `mite` itself wrote to stderr (`mite: ...`), log records excluded."""
+    return [line for line in stderr.splitlines() if line.startswith("mite:")]
+
+
+def assert_clean_failure(proc, code, *needles):
+    """Exit `code`, exactly one `mite: error: ...` line naming every needle, and no traceback."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    lines = mite_lines(proc.stderr)
+    assert len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith("mite: error: "), lines
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    """Polls `predicate` until it is true; False if `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())

@@ -1,0 +1,216 @@
+"""The `mite` command line grammar, through the installed command: help, version, option forms,
+and the one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from helpers import (
+    HELP_TXT,
+    REFERENCE_MITE,
+    clean_env,
+    collected,
+    of_type,
+    read_frames,
+    run_mite,
+    write_module,
+)
+
+JOURNEY = """
+    async def journey(ctx, *args):
+        ctx.send("seen", a=ctx.config.get("a"), b=ctx.config.get("b"), args=args)
+        ctx.send("data_created", name="marker", data=1)
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    write_module(tmp_path, "m", JOURNEY)
+    write_module(
+        tmp_path,
+        "pool",
+        "from mite.datapools import IterableDataPool\npool = IterableDataPool([('x',)])\n",
+    )
+    return tmp_path
+
+
+def assert_usage_error(proc, *needles):
+    """Exit 2, nothing on stdout, one or two lines on stderr: `mite: error: ...` first."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert 1 <= len(lines) <= 2, proc.stderr
+    assert lines[0].startswith("mite: error: "), lines
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+# --- help and version -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["-h"], ["scenario", "test", "--help"], ["--help", "journey"]]
+)
+def test_help_prints_mite_211s_text(tmp_path, args):
+    proc = run_mite(args, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout == HELP_TXT.read_text()
+
+
+@pytest.mark.skipif(
+    not REFERENCE_MITE.exists(), reason="the reference mite 2.11.0 is not installed"
+)
+def test_help_is_identical_to_the_reference(tmp_path):
+    ours = run_mite(["--help"], cwd=tmp_path)
+    reference = subprocess.run(
+        [str(REFERENCE_MITE), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert reference.returncode == 0
+    assert ours.stdout == reference.stdout
+
+
+def test_help_text_documents_every_command():
+    text = HELP_TXT.read_text()
+    assert text.startswith("Mite Load Test Framework.\n\nUsage:\n")
+    for words in (
+        "scenario test",
+        "journey test",
+        "journey run",
+        "controller",
+        "runner",
+        "duplicator",
+        "collector",
+        "recorder",
+        "stats",
+        "receiver",
+        "prometheus_exporter",
+        "har",
+        "cat",
+        "uncat",
+    ):
+        assert f"mite [options] {words} " in text or f"mite [options] {words}\n" in text, words
+
+
+def test_version(tmp_path):
+    proc = run_mite(["--version"], cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "mite 2.11.0\n", "")
+
+
+def test_python_dash_m_mite_is_the_same_command(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "mite", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "mite 2.11.0\n")
+
+
+# --- option forms -----------------------------------------------------------------------------
+
+FORMS = {
+    "all-before-the-command": "--max-loop-delay 0.1 --recorder-dir=rd journey run "
+    "--add-to-config a:1 --add-to-config=b:2 m:journey",
+    "all-after-the-positionals": "journey run m:journey --max-loop-delay=0.1 --recorder-dir rd "
+    "--add-to-config=a:1 --add-to-config b:2",
+    "between-the-words": "journey --add-to-config a:1 run --recorder-dir rd m:journey "
+    "--max-loop-delay 0.1 --add-to-config=b:2",
+    "unique-prefixes": "journey run m:journey --max-loop=0.1 --recorder-d=rd --add-to=a:1 "
+    "--add-to-config=b:2",
+}
+
+
+@pytest.mark.parametrize("argv", FORMS.values(), ids=FORMS.keys())
+def test_options_are_accepted_in_every_form_and_place(project, argv):
+    proc = run_mite(argv.split(), cwd=project)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (seen,) = of_type(collected(project), "seen")
+    assert (seen["a"], seen["b"], seen["args"]) == ("1", "2", ())
+    assert read_frames(project / "rd" / "marker.msgpack") == [1]
+
+
+def test_an_optional_positional_after_options(project):
+    argv = [
+        "journey",
+        "run",
+        "--max-loop-delay",
+        "0.1",
+        "m:journey",
+        "--add-to-config",
+        "a:1",
+        "pool:pool",
+    ]
+    proc = run_mite(argv, cwd=project)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (seen,) = of_type(collected(project), "seen")
+    assert (seen["a"], seen["args"]) == ("1", ("x",))
+
+
+# --- usage errors: exit 2, one or two lines, nothing run --------------------------------------
+
+
+USAGE_ERRORS = [
+    (["--bogus", "scenario", "test", "m:s"], ["--bogus"]),
+    (["scenario", "test", "m:s", "--bogus=1"], ["--bogus"]),
+    (["journey", "run", "m:journey", "--collector-dir=x"], ["--collector-dir"]),
+    (["journey", "test", "m:journey", "--spawn-rate=abc"], ["--spawn-rate", "abc"]),
+    (["journey", "test", "m:journey", "--volume=-1"], ["--volume", "-1"]),
+    (["journey", "test", "m:journey", "--max-loop-delay", "soon"], ["--max-loop-delay", "soon"]),
+    (["journey", "test", "m:journey", "--log-level=verbose"], ["--log-level", "verbose"]),
+    (["journey", "test", "m:journey", "--max-errors-threshold=1e3"], ["--max-errors-threshold"]),
+    (["journey", "test", "m:journey", "--runner-max-journeys=0"], ["--runner-max-journeys"]),
+    (
+        ["journey", "test", "m:journey", "--benchmark-percentiles=100:0"],
+        ["--benchmark-percentiles"],
+    ),
+    (["journey", "test", "m:journey", "--volume"], ["--volume"]),
+    (["journey", "test", "m:journey", "--max=1"], ["--max"]),
+    (["scenario", "test"], ["SCENARIO_SPEC"]),
+    (["journey", "run"], ["JOURNEY_SPEC"]),
+    (["journey"], ["journey"]),
+    (["scenario", "test", "m:s", "extra"], ["extra"]),
+    (["journey", "run", "m:journey", "pool:pool", "extra"], ["extra"]),
+    (["frobnicate"], ["frobnicate"]),
+    ([], []),
+]
+
+
+@pytest.mark.parametrize(
+    "argv, needles", USAGE_ERRORS, ids=[" ".join(argv) or "<nothing>" for argv, _ in USAGE_ERRORS]
+)
+def test_usage_errors_are_one_line_and_exit_2(project, argv, needles):
+    proc = run_mite(argv, cwd=project)
+    assert_usage_error(proc, *needles)
+    assert not (project / "collector_data").exists()
+
+
+# --- commands this build cannot run yet -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["controller", "m:scenario"],
+        ["runner"],
+        ["duplicator", "tcp://127.0.0.1:1"],
+        ["collector"],
+        ["recorder"],
+        ["stats"],
+        ["receiver", "tcp://127.0.0.1:1"],
+        ["prometheus_exporter"],
+        ["influxdb_exporter"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_commands_not_available_yet_say_so_in_one_line(tmp_path, argv):
+    proc = run_mite(argv, cwd=tmp_path, env=clean_env(), timeout=30)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mite: error: "), proc.stderr
+    assert f"mite {argv[0]}" in lines[0]
+    assert "Traceback" not in proc.stderr
