@@ -8,7 +8,6 @@ wrote (both implementations write the same files) and from the child's rusage.
 import argparse
 import glob
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -42,17 +41,20 @@ def run_once(mite, scenario, env_extra, extra_args=()):
     folder = tempfile.mkdtemp(prefix="mite-bench-")
     shutil.copy(os.path.join(HERE, "bench_scenarios.py"), folder)
     env = {**os.environ, **env_extra, "PYTHONPATH": folder}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.run(
-        [mite, "scenario", "test", f"bench_scenarios:{scenario}", "--spawn-rate=100000000",
-         "--hide-constant-logs", "--log-level=WARNING", *extra_args],
-        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"{mite} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [mite, "scenario", "test", f"bench_scenarios:{scenario}", "--spawn-rate=100000000",
+             "--hide-constant-logs", "--log-level=WARNING", *extra_args],
+            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN's maxrss is the max of all children).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - start
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"{mite} failed ({proc.returncode}):\n{err.read()[-2000:]}")
     journeys, messages, first, last = count_messages(folder)
     shutil.rmtree(folder)
     return {
@@ -60,8 +62,8 @@ def run_once(mite, scenario, env_extra, extra_args=()):
         "messages": messages,
         "span": last - first,
         "wall": wall,
-        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "rss_mb": after.ru_maxrss / 1024,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
     }
 
 
