@@ -10,7 +10,9 @@ from pathlib import Path
 
 import msgpack
 
-MITE = Path(sys.executable).with_name("mite")
+# MITE_UNDER_TEST points the command-line suites at another `mite` (e.g. the reference 2.11.0,
+# to see which expectations it meets); by default, the one installed beside this interpreter.
+MITE = Path(os.environ.get("MITE_UNDER_TEST") or Path(sys.executable).with_name("mite"))
 if not MITE.exists():  # pragma: no cover - only outside a virtualenv
     MITE = Path(shutil.which("mite") or "mite")
 
@@ -47,6 +49,7 @@ def run_mite(args, cwd, env=None, timeout=RUN_TIMEOUT):
         [str(MITE), *args],
         cwd=cwd,
         env=env if env is not None else clean_env(),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -84,6 +84,22 @@ def test_a_collector_id_goes_between_end_time_and_counter(tmp_path):
     assert re.fullmatch(r"\d+_\d+_c7_0", name), name
 
 
+def test_an_empty_collector_id_is_left_out(tmp_path):
+    collector = Collector(str(tmp_path), roll_after=1, collector_id="")
+    collector.process_raw_message(pack_msg({"n": 1}))
+    del collector  # mite 2.11 closes the file only here
+    (name,) = rolled(tmp_path)
+    assert re.fullmatch(r"\d+_\d+_0", name), name
+
+
+def test_a_zero_collector_id_is_left_out_as_in_mite_211(tmp_path):
+    collector = Collector(str(tmp_path), roll_after=1, collector_id=0)
+    collector.process_raw_message(pack_msg({"n": 1}))
+    del collector  # mite 2.11 closes the file only here
+    (name,) = rolled(tmp_path)
+    assert re.fullmatch(r"\d+_\d+_0", name), name
+
+
 def test_a_current_left_by_an_earlier_run_is_rolled_at_start(tmp_path):
     earlier = Collector(str(tmp_path))
     earlier.process_raw_message(b"left over")

@@ -13,6 +13,7 @@ import textwrap
 from collections import defaultdict
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from helpers import (
@@ -221,6 +222,89 @@ def test_the_default_processors_log_exceptions(scen_run):
     assert proc.stdout == ""
 
 
+# --- the wire encoding ----------------------------------------------------------------------------
+
+ENCODING = """
+    import collections
+    import enum
+
+
+    class Colour(enum.IntEnum):
+        RED = 3
+
+
+    class Text(str):
+        pass
+
+
+    VALUES = [
+        0, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1, 2**64 - 1,
+        -1, -32, -33, -128, -129, -32768, -32769, -(2**31), -(2**31) - 1, -(2**63),
+        *("x" * n for n in (0, 31, 32, 255, 256, 65535, 65536)), "\u00e9\u2603\U0001f600",
+        b"", b"y" * 255, b"y" * 256, bytearray(b"ab"),
+        0.0, -0.0, 1.5, 1e300, float("inf"),
+        tuple(range(15)), tuple(range(16)), [1, [2, 3]],
+        {i: i for i in range(15)}, {i: i for i in range(16)},
+        collections.OrderedDict([("b", 1), ("a", 2)]), {(1, 2): "tuple key", None: 1, 1.5: 2},
+        True, False, None, Colour.RED, Text("subclass"),
+    ]
+
+
+    async def journey(ctx):
+        for n, value in enumerate(VALUES):
+            ctx.send("value", n=n, value=value)
+        async with ctx.transaction("t"):
+            ctx.send("value", n=-1, value=object())
+"""
+
+
+def test_frames_are_byte_for_byte_what_msgpack_packb_writes(tmp_path):
+    write_module(tmp_path, "encoding", ENCODING)
+    proc = run_mite(
+        ["journey", "run", "encoding:journey", "--max-errors-threshold=1", *FAST], cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    namespace = {}
+    exec(textwrap.dedent(ENCODING), namespace)
+    values = namespace["VALUES"]
+    data = (tmp_path / "collector_data" / "current").read_bytes()
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, use_list=False)
+    unpacker.feed(data)
+    start, checked = 0, 0
+    for msg in unpacker:
+        raw, start = data[start : unpacker.tell()], unpacker.tell()
+        if msg["type"] != "value":
+            continue
+        # The same message built in Python from the original value, packed as mite 2.11 packs it.
+        expected = {"n": msg["n"], "value": values[msg["n"]], **{k: msg[k] for k in TAIL_KEYS}}
+        assert raw == msgpack.packb(expected, use_bin_type=True), repr(values[msg["n"]])[:80]
+        checked += 1
+    assert checked == len(values)
+    (exception,) = of_type(collected(tmp_path), "exception")
+    assert exception["message"] == "TypeError: can not serialize 'object' object"
+
+
+COLLIDING = """
+    async def journey(ctx):
+        ctx.send("x", time=5, test="mine", transaction_id=9, z=1)
+"""
+
+
+def test_fields_named_like_the_contexts_own_keep_their_place_but_not_their_value(tmp_path):
+    write_module(tmp_path, "colliding", COLLIDING)
+    proc = run_mite(["journey", "run", "colliding:journey", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (msg,) = of_type(collected(tmp_path), "x")
+    assert tuple(msg) == (
+        "time", "test", "transaction_id", "z", "type", "runner_id", "journey", "context_id",
+        "scenario_id", "scenario_data_id", "transaction",
+    )  # fmt: skip
+    assert type(msg["time"]) is float
+    assert (msg["test"], msg["transaction_id"], msg["transaction"]) == (
+        "colliding:journey", 1, "__root__",
+    )  # fmt: skip
+
+
 # --- journey run / journey test ---------------------------------------------------------------
 
 COUNTING = """
@@ -278,16 +362,8 @@ def test_journey_test_keeps_volume_journeys_running_until_the_datapool_is_exhaus
 def test_runner_max_journeys_caps_concurrency(tmp_path):
     # Deliberately unlike mite 2.11, where the option compared with the wrong variable.
     write_module(tmp_path, "counting", COUNTING)
-    argv = [
-        "journey",
-        "test",
-        "counting:journey",
-        "counting:pool",
-        "--volume=5",
-        "--runner-max-journeys=2",
-        *FAST,
-    ]
-    proc = run_mite(argv, cwd=tmp_path)
+    argv = "journey test counting:journey counting:pool --volume=5 --runner-max-journeys=2".split()
+    proc = run_mite([*argv, *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = of_type(collected(tmp_path), "seen")
     assert len(seen) == 9
@@ -314,16 +390,8 @@ def test_environment_and_add_to_config_reach_the_journey(tmp_path):
         MITE_EVAL_CONF_c="{'k': 3}",
         MITE_CONF_e="env",
     )
-    argv = [
-        "journey",
-        "run",
-        "configured:journey",
-        "--add-to-config=d:v:w",
-        "--add-to-config",
-        "e:cli",
-        *FAST,
-    ]
-    proc = run_mite(argv, cwd=tmp_path, env=env)
+    argv = "journey run configured:journey --add-to-config=d:v:w --add-to-config e:cli".split()
+    proc = run_mite([*argv, *FAST], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (msg,) = of_type(collected(tmp_path), "config")
     assert msg["a"] == "plain"
@@ -369,6 +437,36 @@ def test_a_scenario_function_can_take_config_and_sender(tmp_path):
     assert planted["value"] == "by the scenario"
     # mite 2.11's sender was a socket nothing listened to locally; here the message is kept.
     assert of_type(messages, "scenario_says") == [{"type": "scenario_says", "saw": "yes"}]
+
+
+PHASES = """
+    import asyncio
+    from mite.scenario import StopVolumeModel
+
+
+    def scenario(config):
+        def vm(start, end):
+            if start >= 2:
+                raise StopVolumeModel
+            config.set("phase", f"p{start}")
+            return 1
+
+        return [["phases:journey", None, vm]]
+
+
+    async def journey(ctx):
+        ctx.send("phase", phase=ctx.config.get("phase"))
+        await asyncio.sleep(0.1)
+"""
+
+
+def test_config_set_during_the_run_reaches_the_runner(tmp_path):
+    write_module(tmp_path, "phases", PHASES)
+    proc = run_mite(["scenario", "test", "phases:scenario", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    phases = [m["phase"] for m in of_type(collected(tmp_path), "phase")]
+    assert phases[0] == "p0" and phases[-1] == "p1"
+    assert phases == sorted(phases)
 
 
 # --- fixtures and the recorder ----------------------------------------------------------------
@@ -481,15 +579,8 @@ PROCESSORS = """
 def test_user_processors_see_every_message_and_the_defaults_still_work(tmp_path):
     write_module(tmp_path, "procs", PROCESSORS)
     processors = "mite.logoutput:HttpStatsOutput,mite.logoutput:MsgOutput,procs:Proc,procs:RawProc"
-    argv = [
-        "scenario",
-        "test",
-        "procs:scenario",
-        f"--message-processors={processors}",
-        "--max-errors-threshold=100000",
-        *FAST,
-    ]
-    proc = run_mite(argv, cwd=tmp_path)
+    argv = ["scenario", "test", "procs:scenario", f"--message-processors={processors}"]
+    proc = run_mite([*argv, "--max-errors-threshold=100000", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     messages = collected(tmp_path)
     lines = [json.loads(line) for line in (tmp_path / "messages.jsonl").read_text().splitlines()]
@@ -550,6 +641,181 @@ def test_report_prints_the_table_to_stdout(tmp_path):
     for needle in ("Latency", "Req/Sec", "Std Dev", "Summary", "0 requests in"):
         assert needle in out, needle
     assert "MITE Benchmark Report" not in proc.stderr
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+LOOPING = """
+    import asyncio
+    from mite.scenario import StopVolumeModel
+
+
+    def vm(start, end):
+        if start >= 1:
+            raise StopVolumeModel
+        return 2
+
+
+    async def journey(ctx):
+        loops = 0
+        while not ctx.should_stop:
+            loops += 1
+            await asyncio.sleep(0.05)
+        ctx.send("stopped", loops=loops)
+
+
+    def scenario():
+        return [["looping:journey", None, vm]]
+"""
+
+
+def test_should_stop_tells_long_journeys_that_the_test_is_over(tmp_path):
+    write_module(tmp_path, "looping", LOOPING)
+    proc = run_mite(["scenario", "test", "looping:scenario", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stopped = of_type(collected(tmp_path), "stopped")
+    assert len(stopped) == 2
+    assert all(m["loops"] >= 1 for m in stopped)
+
+
+ROOT_ERRORS = """
+    from mite.exceptions import MiteError
+
+
+    async def inner():
+        raise KeyError("k")
+
+
+    async def plain(ctx):
+        await inner()
+
+
+    async def mite_error(ctx):
+        raise MiteError("at the root", user="u1")
+
+
+    async def make_fixture(ctx):
+        return "fixture value"
+
+
+    for journey in (plain, mite_error):
+        journey._fixture = True
+        journey._fixture_label = "f"
+        journey._fixture_func = make_fixture
+        journey._fixture_variable = "thing"
+
+
+    async def plain_unfixtured(ctx):
+        await inner()
+
+
+    async def mite_error_unfixtured(ctx):
+        raise MiteError("at the root", user="u1")
+"""
+
+
+@pytest.mark.parametrize("suffix", ["_unfixtured", ""], ids=["plain-journey", "fixture-journey"])
+def test_errors_raised_at_the_root_of_a_journey(tmp_path, suffix):
+    folder = tmp_path
+    write_module(folder, "rooterr", ROOT_ERRORS)
+    for journey in ("plain", "mite_error"):
+        spec = f"rooterr:{journey}{suffix}"
+        proc = run_mite(["journey", "run", spec, "--max-errors-threshold=1", *FAST], cwd=folder)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        messages = [m for m in collected(folder) if m["type"] != "controller_report"]
+        report, root = messages
+        assert (report["transaction"], report["transaction_id"]) == ("__root__", 1)
+        assert (root["type"], root["transaction"], root["had_error"]) == ("txn", "__root__", True)
+        assert tuple(root) == LAYOUTS["txn"]
+        assert_ids(report, spec, spec)
+        if journey == "plain":
+            assert tuple(report) == LAYOUTS["exception"]
+            assert (report["message"], report["ex_type"]) == ("KeyError: 'k'", "KeyError")
+            assert (
+                report["location"]
+                == f"{folder / 'rooterr.py'}:{line_of(ROOT_ERRORS, 'raise KeyError')}:inner"
+            )
+            assert "in plain" in report["stacktrace"] and "in inner" in report["stacktrace"]
+        else:
+            assert tuple(report) == ("message", "ex_type", "location", "user", *TAIL_KEYS)
+            assert report["message"] == "mite.exceptions.MiteError: at the root"
+            assert report["user"] == "u1"
+        shutil.rmtree(folder / "collector_data")
+
+
+SYNC_WRAPPER = """
+    async def real(ctx):
+        ctx.send("wrapped")
+
+
+    def journey(ctx):
+        # A plain function returning the coroutine, as some decorators do; mite 2.11 awaits it.
+        return real(ctx)
+"""
+
+
+def test_a_plain_function_returning_a_coroutine_is_a_journey(tmp_path):
+    write_module(tmp_path, "syncwrap", SYNC_WRAPPER)
+    proc = run_mite(["journey", "run", "syncwrap:journey", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(of_type(collected(tmp_path), "wrapped")) == 1
+
+
+BROKEN_PROCESSOR = """
+    async def journey(ctx):
+        ctx.send("hello")
+
+
+    class Broken:
+        def __init__(self, opts):
+            pass
+
+        def process_message(self, msg):
+            raise ValueError("processor broke")
+"""
+
+
+def test_a_failing_message_processor_gets_one_line(tmp_path):
+    write_module(tmp_path, "brokenproc", BROKEN_PROCESSOR)
+    argv = ["journey", "run", "brokenproc:journey", "--message-processors=brokenproc:Broken"]
+    proc = run_mite([*argv, *FAST], cwd=tmp_path)
+    assert_clean_failure(proc, 1, "brokenproc:Broken", "processor broke")
+    assert of_type(collected(tmp_path), "hello")
+
+
+DEBUGGING = """
+    import sys
+
+
+    def hook():
+        with open("post_mortem.txt", "w") as f:
+            f.write(repr(sys.exc_info()[1]))
+
+
+    async def journey(ctx):
+        async with ctx.transaction("t"):
+            raise ValueError("debug me")
+"""
+
+
+def run_debugging(folder):
+    write_module(folder, "debugged", DEBUGGING)
+    env = clean_env(PYTHONPOSTMORTEM="debugged.hook")
+    return run_mite(
+        ["journey", "run", "debugged:journey", "--debugging", *FAST], cwd=folder, env=env
+    )
+
+
+def test_debugging_calls_the_post_mortem_hook_and_exits(tmp_path):
+    proc = run_debugging(tmp_path)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert (tmp_path / "post_mortem.txt").read_text() == "ValueError('debug me')"
+
+
+def test_debugging_exits_without_a_traceback(tmp_path):
+    proc = run_debugging(tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -614,6 +880,31 @@ BAD = """
 
     def unknown_parameter(config, colour):
         return [["bad:journey", None, vm]]
+
+
+    def scenario_raises():
+        raise RuntimeError("scenario broke")
+
+
+    def generate():
+        yield ["bad:journey", None, vm]
+        raise RuntimeError("generator broke")
+
+
+    def generator_raises():
+        return generate()
+
+
+    def volume_not_a_number():
+        return [["bad:journey", None, lambda start, end: "many"]]
+
+
+    async def needs_two(ctx, first, second):
+        pass
+
+
+    def wrong_arguments():
+        return [["bad:needs_two", None, vm]]
 """
 
 BAD_CASES = [
@@ -623,13 +914,17 @@ BAD_CASES = [
     (["scenario", "test", "bad:missing_attribute"], 2, ["no_such_journey"]),
     (["scenario", "test", "bad:wrong_shape"], 2, ["bad:wrong_shape"]),
     (["scenario", "test", "bad:not_a_list"], 2, ["bad:not_a_list"]),
-    (["scenario", "test", "bad:not_async"], 2, ["bad:sync_journey", "async"]),
+    # A plain function may return a coroutine (sync decorators do): known only once it is called.
+    (["scenario", "test", "bad:not_async"], 1, ["bad:sync_journey", "async"]),
     (["scenario", "test", "bad:unknown_parameter"], 2, ["colour"]),
     (["journey", "run", "bad:no_such_journey"], 2, ["no_such_journey"]),
     (["journey", "run", "bad:journey", "bad:no_such_pool"], 2, ["no_such_pool"]),
-    (["journey", "test", "bad:sync_journey"], 2, ["bad:sync_journey"]),
+    (["journey", "test", "bad:sync_journey"], 1, ["bad:sync_journey"]),
     (["scenario", "test", "bad:volume_model_raises"], 1, ["volume model", "vm broke"]),
     (["scenario", "test", "bad:datapool_raises"], 1, ["datapool", "pool broke"]),
+    (["scenario", "test", "bad:scenario_raises"], 2, ["bad:scenario_raises", "scenario broke"]),
+    (["scenario", "test", "bad:generator_raises"], 2, ["bad:generator_raises", "generator broke"]),
+    (["scenario", "test", "bad:volume_not_a_number"], 1, ["volume model", "many"]),
 ]
 
 
@@ -643,6 +938,18 @@ def test_bad_input_gets_one_line_and_no_traceback(tmp_path, argv, code, needles)
     if code == 2:
         # Found before the test started: nothing was collected.
         assert not (tmp_path / "collector_data").exists()
+
+
+def test_a_journey_called_with_the_wrong_arguments_is_reported_and_the_run_goes_on(tmp_path):
+    # As in mite 2.11: the TypeError of the call is the journey's `exception`, inside __root__.
+    write_module(tmp_path, "bad", BAD)
+    proc = run_mite(["scenario", "test", "bad:wrong_arguments", *FAST], cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    exceptions = of_type(collected(tmp_path), "exception")
+    assert exceptions
+    assert all(e["ex_type"] == "TypeError" and "second" in e["message"] for e in exceptions)
+    assert all(e["transaction"] == "__root__" for e in exceptions)
 
 
 # --- interruption ---------------------------------------------------------------------------------
@@ -666,33 +973,75 @@ ENDLESS = """
 """
 
 
+def interrupt(folder, scenario_spec):
+    """Runs `scenario test`, sends SIGINT once something was collected; returns (code, stderr)."""
+    current = folder / "collector_data" / "current"
+    with open(folder / "stderr.txt", "w") as err:
+        child = subprocess.Popen(
+            [str(MITE), "scenario", "test", scenario_spec, *FAST],
+            cwd=folder,
+            env=clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            collecting = wait_for(lambda: current.exists() and current.stat().st_size > 0)
+            assert collecting, "nothing was collected"
+            child.send_signal(signal.SIGINT)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    return child.returncode, (folder / "stderr.txt").read_text()
+
+
 def test_sigint_stops_the_run_with_130_and_a_complete_collector_file(tmp_path):
     write_module(tmp_path, "endless", ENDLESS)
-    current = tmp_path / "collector_data" / "current"
-    child = subprocess.Popen(
-        [str(MITE), "scenario", "test", "endless:scenario", *FAST],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert wait_for(lambda: current.exists() and current.stat().st_size > 0), (
-            "nothing was collected"
-        )
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-    assert child.returncode == 130, stderr[-3000:]
+    code, stderr = interrupt(tmp_path, "endless:scenario")
+    assert code == 130, stderr[-3000:]
     assert "Traceback" not in stderr
-    messages = read_frames(current)  # fails on a torn last frame
+    messages = collected(tmp_path)  # fails on a torn last frame
     ticks = {m["context_id"] for m in of_type(messages, "tick")}
     roots = {m["context_id"] for m in of_type(messages, "txn") if m["transaction"] == "__root__"}
     assert ticks and ticks == roots, "a journey started but its end was not collected"
+    assert of_type(messages, "controller_report")[-1]["num_runners"] == 0
+
+
+SLEEPY = """
+    import asyncio
+
+
+    def vm(start, end):
+        return 2
+
+
+    async def journey(ctx):
+        async with ctx.transaction("t"):
+            ctx.send("sleeping")
+            await asyncio.sleep(600)
+
+
+    def scenario():
+        return [["sleepy:journey", None, vm]]
+"""
+
+
+def test_journeys_still_running_after_the_grace_period_are_cancelled_and_recorded(tmp_path):
+    # Takes the 5 s grace period: the journeys ignore should_stop.
+    write_module(tmp_path, "sleepy", SLEEPY)
+    code, stderr = interrupt(tmp_path, "sleepy:scenario")
+    assert code == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    messages = collected(tmp_path)
+    started = {m["context_id"] for m in of_type(messages, "sleeping")}
+    assert started
+    for name in ("__root__ :: t", "__root__"):
+        ended = [m for m in of_type(messages, "txn") if m["transaction"] == name]
+        assert {m["context_id"] for m in ended} == started, name
+        # A cancellation is not an error, as in mite 2.11 (CancelledError is no Exception).
+        assert all(m["had_error"] is False for m in ended)
+    assert of_type(messages, "exception") == []
     assert of_type(messages, "controller_report")[-1]["num_runners"] == 0
 
 

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Runner"]
 
 
-async def _run_wrapped(fixtures, ctx, journey, args, debug):
+async def _run_wrapped(fixtures, ctx, journey, args, debug, on_exit):
     """The slow path, for journeys with a fixture or under `--debugging`."""
     if getattr(journey, "_fixture", False):
         label = journey._fixture_label
@@ -25,6 +25,10 @@ async def _run_wrapped(fixtures, ctx, journey, args, debug):
         if debug and not getattr(e, "handled", False):
             breakpoint()
             raise
+    except SystemExit as e:
+        # The post-mortem hook asked to exit. Ending the task normally and stopping the loop
+        # from here leaves no task with an unretrieved exception behind.
+        on_exit(e.code)
 
 
 class Runner:
@@ -47,6 +51,7 @@ class Runner:
         self._fixture_registry = {}
         self._core = None
         self._stop = False
+        self.exit_code = None
 
     def should_stop(self):
         return self._stop
@@ -86,8 +91,12 @@ class Runner:
         fixtures = self._fixture_registry
         debug = self._debug
 
+        def on_exit(code):
+            self.exit_code = 1 if code is None else code
+            loop.stop()
+
         def wrapper(ctx, journey, args):
-            return _run_wrapped(fixtures, ctx, journey, args, debug)
+            return _run_wrapped(fixtures, ctx, journey, args, debug, on_exit)
 
         self._core = core = RunnerCore(
             self._msg_sender, config, test_name, runner_id, loop.create_task, spec_import, wrapper, debug

@@ -32,7 +32,8 @@ impl Collector {
         use_json: bool,
     ) -> PyResult<Self> {
         let collector_id = collector_id
-            .filter(|c| !c.is_none())
+            // mite 2.11 leaves any falsy id (None, 0, "") out of rolled file names.
+            .filter(|c| c.is_truthy().unwrap_or(false))
             .map(|c| c.str().map(|s| s.to_string()))
             .transpose()?;
         let cfg = CollectorConfig {

@@ -117,7 +117,22 @@ impl RunnerCore {
                 )?;
                 let mut call_args = vec![ctx.bind(py).clone().into_any()];
                 call_args.extend(args.iter());
-                let coro = journey.func.bind(py).call1(PyTuple::new(py, call_args)?)?;
+                let coro = match journey.func.bind(py).call1(PyTuple::new(py, call_args)?) {
+                    Ok(coro) => coro,
+                    Err(err) => {
+                        // As in mite 2.11, a journey that fails when called (wrong arguments, say)
+                        // fails inside its root transaction: reported, and the run goes on.
+                        let (name, id) = (root.get_item(0)?, root.get_item(1)?);
+                        let start = unix_now();
+                        let exc = err.value(py).clone().into_any();
+                        report_exception(py, ctx.get(), &exc, Some((&name, &id)))?;
+                        send_txn(py, ctx.get(), start, true, Some((&name, &id)))?;
+                        if !data_id.is_none() {
+                            slf.borrow_mut().completed.push((scenario_id, data_id.unbind()));
+                        }
+                        continue;
+                    }
+                };
                 // The task copies the current context, so it starts inside the root transaction.
                 let token = txnvar::set(py, root.as_any())?;
                 let task = slf.borrow().create_task.bind(py).call1((&coro,));

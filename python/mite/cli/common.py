@@ -66,15 +66,22 @@ def _get_scenario_with_kwargs(scenario_spec, config_manager, sender):
             raise UsageError(
                 f"scenario {scenario_spec} takes a parameter {name!r}; only 'config' and 'sender' can be given"
             )
-    return scenarios_fn(**kwargs)
+    try:
+        return scenarios_fn(**kwargs)
+    except Exception as e:
+        raise UsageError(f"scenario {scenario_spec} raised {type(e).__name__}: {e}") from e
 
 
 def check_scenarios(source, scenarios):
     """Each item must be [journey_spec, datapool_or_None, volume_model]; returns them as tuples."""
     try:
-        items = list(scenarios)
+        iterator = iter(scenarios)
     except TypeError:
         raise UsageError(f"{source} returned {type(scenarios).__name__}, not a list of scenarios") from None
+    try:
+        items = list(iterator)
+    except Exception as e:
+        raise UsageError(f"{source} raised {type(e).__name__}: {e}") from e
     checked = []
     for n, item in enumerate(items, 1):
         try:
@@ -87,8 +94,6 @@ def check_scenarios(source, scenarios):
             journey = spec_import(journey_spec)
         except SpecError as e:
             raise UsageError(f"{source}: scenario {n}: {e}") from None
-        if inspect.isfunction(journey) and not inspect.iscoroutinefunction(journey):
-            raise UsageError(f"{source}: scenario {n}: journey {journey_spec} is not an async function")
         if not callable(journey):
             raise UsageError(f"{source}: scenario {n}: journey {journey_spec} is not callable")
         if datapool is not None and not hasattr(datapool, "checkout"):

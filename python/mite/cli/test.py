@@ -53,6 +53,7 @@ class _PythonStage:
     def __init__(self, opts, sink):
         self.sink = sink
         self.listeners, self.raw_listeners, self.closers = [], [], []
+        self.failures = []
         self.native = set()
         self.filter = None
         for spec in (opts.get("--message-processors") or "").split(","):
@@ -63,9 +64,9 @@ class _PythonStage:
                 continue
             processor = spec_import(spec)(opts)
             if hasattr(processor, "process_message"):
-                self.listeners.append(processor.process_message)
+                self.listeners.append((spec, processor.process_message))
             elif hasattr(processor, "process_raw_message"):
-                self.raw_listeners.append(processor.process_raw_message)
+                self.raw_listeners.append((spec, processor.process_raw_message))
             else:
                 raise UsageError(f"message processor {spec} has no process_message or process_raw_message method")
             if hasattr(processor, "close"):
@@ -77,16 +78,25 @@ class _PythonStage:
     def needed(self):
         return bool(self.listeners or self.raw_listeners or self.filter)
 
+    def _call(self, group, spec, listener, arg):
+        try:
+            listener(arg)
+        except Exception as e:
+            # A broken processor is dropped; the run goes on and fails at the end, in one line.
+            group.remove((spec, listener))
+            self.failures.append(f"message processor {spec} raised {type(e).__name__}: {e}")
+            logger.error(self.failures[-1])
+
     def drain(self):
         for raw in self.sink.take_tapped():
             if self.filter is not None:
                 self.sink.collect(raw, bool(self.filter(raw)))
-            for listener in self.raw_listeners:
-                listener(raw)
+            for spec, listener in list(self.raw_listeners):
+                self._call(self.raw_listeners, spec, listener, raw)
             if self.listeners:
                 msg = unpack_msg(raw)
-                for listener in self.listeners:
-                    listener(msg)
+                for spec, listener in list(self.listeners):
+                    self._call(self.listeners, spec, listener, msg)
 
     async def run(self):
         while True:
@@ -144,9 +154,12 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
         tracemalloc.start()
         helpers.append(loop.create_task(_memory_snapshots()))
     run_task = loop.create_task(runner.run())
+    # Taken here: in the call_later callback below, current_task() is None, and cancelling this
+    # task would cancel the runner it awaits.
+    main_task = asyncio.current_task()
 
     def cancel_journeys():
-        keep = set(helpers) | {run_task, asyncio.current_task()}
+        keep = set(helpers) | {run_task, main_task}
         for task in asyncio.all_tasks():
             if task not in keep:
                 task.cancel()
@@ -217,6 +230,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         failure = e
     except KeyboardInterrupt:
         interrupted.append(True)
+    except RuntimeError:
+        # The loop was stopped by the --debugging post-mortem exit; anything else is a bug.
+        if runner.exit_code is None:
+            raise
     finally:
         try:
             controller.report(sink.send)
@@ -241,6 +258,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         sys.stdout.flush()
     for line in result["broken"]:
         logging.error(line)
+    if runner.exit_code is not None:
+        return runner.exit_code
+    if failure is None and stage.failures:
+        failure = stage.failures[0]
     if failure is not None:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
