@@ -3,6 +3,7 @@ pub mod bus;
 pub mod cli;
 pub mod collector;
 pub mod control;
+pub mod http;
 pub mod pipeline;
 pub mod py;
 pub mod recorder;

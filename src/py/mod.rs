@@ -5,6 +5,7 @@ pub mod decode;
 pub mod encode;
 pub mod entry;
 pub mod files;
+pub mod http;
 pub mod runner;
 pub mod sink;
 pub mod transaction;
@@ -23,6 +24,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<control::RunnerTracker>()?;
     m.add_class::<files::Collector>()?;
     m.add_class::<files::Recorder>()?;
+    m.add_class::<http::CurlEngine>()?;
+    m.add_class::<http::RawResponse>()?;
     m.add_function(wrap_pyfunction!(control::plan_work, m)?)?;
     m.add_function(wrap_pyfunction!(encode::pack_msg, m)?)?;
     m.add_function(wrap_pyfunction!(entry::main, m)?)?;

@@ -128,7 +128,9 @@ impl RunnerCore {
                         report_exception(py, ctx.get(), &exc, Some((&name, &id)))?;
                         send_txn(py, ctx.get(), start, true, Some((&name, &id)))?;
                         if !data_id.is_none() {
-                            slf.borrow_mut().completed.push((scenario_id, data_id.unbind()));
+                            slf.borrow_mut()
+                                .completed
+                                .push((scenario_id, data_id.unbind()));
                         }
                         continue;
                     }

@@ -1,0 +1,378 @@
+//! The engine thread: owns the libcurl multi handle, every easy handle and every cookie jar.
+//! Requests arrive over a channel (with a multi wake-up); finished transfers are queued and the
+//! loop thread is woken through an eventfd only when the queue goes from empty to non-empty.
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use curl::easy::Easy2;
+use curl::multi::{Easy2Handle, Multi, MultiWaker};
+
+use super::cookies::Jar;
+use super::request::RequestSpec;
+use super::transfer::{configure, extract, Collect, Transfer, TransferError};
+
+/// Identifies a session (its cookie jar) on the engine thread.
+pub type SessionId = u64;
+
+/// One finished request, for the loop thread.
+pub struct Completion {
+    pub token: u64,
+    pub result: Result<Transfer, TransferError>,
+}
+
+enum Command {
+    Submit {
+        token: u64,
+        session: SessionId,
+        spec: Box<RequestSpec>,
+        start_time: i64,
+    },
+    OpenSession(SessionId),
+    CloseSession(SessionId),
+    Cookies {
+        session: SessionId,
+        reply: Sender<Vec<String>>,
+    },
+    EraseCookies(SessionId),
+    Shutdown,
+}
+
+/// The loop-thread handle of an engine thread.
+pub struct Engine {
+    commands: Sender<Command>,
+    waker: MultiWaker,
+    done: Arc<Mutex<Vec<Completion>>>,
+    efd: Arc<OwnedFd>,
+    next_session: AtomicU64,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn signal(fd: &OwnedFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to our eventfd.
+    unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+}
+
+impl Engine {
+    /// Starts the engine thread.
+    pub fn start() -> io::Result<Engine> {
+        let efd = Arc::new(eventfd()?);
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let (waker_tx, waker_rx) = crossbeam_channel::bounded(1);
+        let (done2, efd2) = (done.clone(), efd.clone());
+        let thread = std::thread::Builder::new()
+            .name("mite-http".into())
+            .spawn(move || {
+                let multi = Multi::new();
+                let _ = waker_tx.send(multi.waker());
+                Worker::new(multi, done2, efd2).run(rx);
+            })?;
+        let waker = waker_rx
+            .recv()
+            .map_err(|_| io::Error::other("the HTTP engine thread did not start"))?;
+        Ok(Engine {
+            commands: tx,
+            waker,
+            done,
+            efd,
+            next_session: AtomicU64::new(1),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, cmd: Command) {
+        let _ = self.commands.send(cmd);
+        let _ = self.waker.wakeup();
+    }
+
+    /// The descriptor that becomes readable when transfers have finished.
+    pub fn fd(&self) -> RawFd {
+        self.efd.as_raw_fd()
+    }
+
+    /// Queues a request; its completion carries `token`.
+    pub fn submit(&self, token: u64, session: SessionId, spec: RequestSpec, start_time: i64) {
+        self.send(Command::Submit {
+            token,
+            session,
+            spec: Box::new(spec),
+            start_time,
+        });
+    }
+
+    /// A new, empty cookie jar.
+    pub fn open_session(&self) -> SessionId {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        self.send(Command::OpenSession(id));
+        id
+    }
+
+    /// Drops a jar once its transfers are done.
+    pub fn close_session(&self, session: SessionId) {
+        self.send(Command::CloseSession(session));
+    }
+
+    /// The jar's cookies as Netscape cookie-file lines (waits for the engine thread).
+    pub fn cookies(&self, session: SessionId) -> Vec<String> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Command::Cookies { session, reply: tx });
+        rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default()
+    }
+
+    /// Empties a jar.
+    pub fn erase_cookies(&self, session: SessionId) {
+        self.send(Command::EraseCookies(session));
+    }
+
+    /// Every transfer finished since the last call.
+    pub fn take_done(&self) -> Vec<Completion> {
+        let mut counter = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a live buffer; EAGAIN when nothing is pending.
+        unsafe { libc::read(self.efd.as_raw_fd(), counter.as_mut_ptr().cast(), 8) };
+        std::mem::take(&mut *self.done.lock().expect("completion lock"))
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.send(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Active {
+    handle: Easy2Handle<Collect>,
+    token: u64,
+    session: SessionId,
+    start_time: i64,
+}
+
+struct Worker {
+    multi: Multi,
+    done: Arc<Mutex<Vec<Completion>>>,
+    efd: Arc<OwnedFd>,
+    active: HashMap<usize, Active>,
+    next_slot: usize,
+    pool: Vec<Easy2<Collect>>,
+    jars: HashMap<SessionId, (Jar, usize)>,
+    closing: Vec<SessionId>,
+}
+
+impl Worker {
+    fn new(multi: Multi, done: Arc<Mutex<Vec<Completion>>>, efd: Arc<OwnedFd>) -> Self {
+        let mut multi = multi;
+        // NOTE: as acurl: keep up to 1000 idle connections for reuse; multiplex HTTP/2.
+        let _ = multi.set_max_connects(1000);
+        let _ = multi.pipelining(false, true);
+        Worker {
+            multi,
+            done,
+            efd,
+            active: HashMap::new(),
+            next_slot: 1,
+            pool: Vec::new(),
+            jars: HashMap::new(),
+            closing: Vec::new(),
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Command>) {
+        loop {
+            while let Ok(cmd) = rx.try_recv() {
+                if !self.command(cmd) {
+                    return;
+                }
+            }
+            let _ = self.multi.perform();
+            self.collect_finished();
+            let wait = if self.active.is_empty() {
+                Duration::from_secs(1)
+            } else {
+                self.multi
+                    .get_timeout()
+                    .ok()
+                    .flatten()
+                    .unwrap_or(Duration::from_millis(100))
+                    .min(Duration::from_millis(100))
+            };
+            let _ = self.multi.poll(&mut [], wait);
+        }
+    }
+
+    /// Handles one command; false means stop.
+    fn command(&mut self, cmd: Command) -> bool {
+        match cmd {
+            Command::Submit {
+                token,
+                session,
+                spec,
+                start_time,
+            } => self.start(token, session, &spec, start_time),
+            Command::OpenSession(id) => {
+                self.jars.insert(id, (Jar::new(), 0));
+            }
+            Command::CloseSession(id) => self.closing.push(id),
+            Command::Cookies { session, reply } => {
+                let _ = reply.send(self.cookie_lines(session));
+            }
+            Command::EraseCookies(session) => {
+                let mut easy = self
+                    .pool
+                    .pop()
+                    .unwrap_or_else(|| Easy2::new(Collect::default()));
+                if let Some((jar, _)) = self.jars.get(&session) {
+                    jar.attach(easy.raw());
+                    let _ = easy.cookie_list("ALL");
+                }
+                easy.reset();
+                self.pool.push(easy);
+            }
+            Command::Shutdown => return false,
+        }
+        self.close_idle_jars();
+        true
+    }
+
+    fn start(&mut self, token: u64, session: SessionId, spec: &RequestSpec, start_time: i64) {
+        let mut easy = self
+            .pool
+            .pop()
+            .unwrap_or_else(|| Easy2::new(Collect::default()));
+        if let Some((jar, users)) = self.jars.get_mut(&session) {
+            jar.attach(easy.raw());
+            *users += 1;
+        }
+        let added = configure(&mut easy, spec)
+            .map_err(TransferError::from)
+            .and_then(|()| {
+                let mut handle = self.multi.add2(easy).map_err(|e| TransferError {
+                    code: e.code() as u32,
+                    message: e.description().to_string(),
+                })?;
+                let slot = self.next_slot;
+                self.next_slot += 1;
+                handle.set_token(slot).map_err(TransferError::from)?;
+                self.active.insert(
+                    slot,
+                    Active {
+                        handle,
+                        token,
+                        session,
+                        start_time,
+                    },
+                );
+                Ok(())
+            });
+        if let Err(e) = added {
+            self.release(session);
+            self.finish(Completion {
+                token,
+                result: Err(e),
+            });
+        }
+    }
+
+    fn collect_finished(&mut self) {
+        let mut finished = Vec::new();
+        let active = &self.active;
+        self.multi.messages(|m| {
+            if let Ok(slot) = m.token() {
+                if let Some(a) = active.get(&slot) {
+                    if let Some(result) = m.result_for2(&a.handle) {
+                        finished.push((slot, result));
+                    }
+                }
+            }
+        });
+        for (slot, result) in finished {
+            let Some(a) = self.active.remove(&slot) else {
+                continue;
+            };
+            let Ok(mut easy) = self.multi.remove2(a.handle) else {
+                continue;
+            };
+            let result = match result {
+                Ok(()) => Ok(extract(&mut easy, a.start_time)),
+                Err(e) => Err(TransferError::from(e)),
+            };
+            easy.reset();
+            *easy.get_mut() = Collect::default();
+            self.pool.push(easy);
+            self.release(a.session);
+            self.finish(Completion {
+                token: a.token,
+                result,
+            });
+        }
+        self.close_idle_jars();
+    }
+
+    fn release(&mut self, session: SessionId) {
+        if let Some((_, users)) = self.jars.get_mut(&session) {
+            *users = users.saturating_sub(1);
+        }
+    }
+
+    fn close_idle_jars(&mut self) {
+        let jars = &mut self.jars;
+        self.closing.retain(|id| match jars.get(id) {
+            Some((_, 0)) => {
+                jars.remove(id);
+                false
+            }
+            Some(_) => true,
+            None => false,
+        });
+    }
+
+    fn finish(&self, c: Completion) {
+        let mut done = self.done.lock().expect("completion lock");
+        let was_empty = done.is_empty();
+        done.push(c);
+        drop(done);
+        if was_empty {
+            signal(&self.efd);
+        }
+    }
+
+    fn cookie_lines(&mut self, session: SessionId) -> Vec<String> {
+        let Some((jar, _)) = self.jars.get(&session) else {
+            return Vec::new();
+        };
+        let mut easy = self
+            .pool
+            .pop()
+            .unwrap_or_else(|| Easy2::new(Collect::default()));
+        jar.attach(easy.raw());
+        let lines = easy
+            .cookies()
+            .map(|list| {
+                list.iter()
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        easy.reset();
+        self.pool.push(easy);
+        lines
+    }
+}

@@ -1,0 +1,10 @@
+//! The HTTP engine: libcurl's multi interface on its own thread, fed requests over a channel and
+//! handing finished transfers back in batches behind one eventfd wake-up.
+mod cookies;
+mod engine;
+mod request;
+mod transfer;
+
+pub use engine::{Completion, Engine, SessionId};
+pub use request::{HttpVersion, RequestSpec};
+pub use transfer::{Timings, Transfer, TransferError};

@@ -1,0 +1,187 @@
+//! One transfer: how a request is put on a libcurl easy handle, and what comes back from it.
+use std::time::Duration;
+
+use curl::easy::{Easy2, Handler, List, WriteError};
+
+use super::request::{HttpVersion, RequestSpec};
+
+/// Collects the raw header block and the body as libcurl delivers them.
+#[derive(Default)]
+pub struct Collect {
+    header: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Handler for Collect {
+    fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        self.body.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn header(&mut self, data: &[u8]) -> bool {
+        self.header.extend_from_slice(data);
+        true
+    }
+}
+
+/// libcurl's phase timings, in seconds from the start of the transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timings {
+    pub namelookup: f64,
+    pub connect: f64,
+    pub appconnect: f64,
+    pub pretransfer: f64,
+    pub starttransfer: f64,
+    pub total: f64,
+}
+
+/// A finished transfer.
+#[derive(Debug, Default)]
+pub struct Transfer {
+    pub status: u32,
+    pub effective_url: String,
+    pub redirect_url: Option<String>,
+    /// Every header line received, as received (interim `100 Continue` blocks included).
+    pub header: Vec<u8>,
+    pub body: Vec<u8>,
+    pub timings: Timings,
+    pub download_size: f64,
+    pub upload_size: f64,
+    pub primary_ip: String,
+    /// Whole seconds since the epoch when the request was made (acurl's `start_time`).
+    pub start_time: i64,
+}
+
+/// A transfer libcurl could not complete: its error code and text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferError {
+    pub code: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for TransferError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "curl failed with code {} {}", self.code, self.message)
+    }
+}
+
+/// libcurl 7.88's wording where 8.x reworded it: acurl users' scripts match these texts.
+fn classic_text(code: u32) -> Option<&'static str> {
+    Some(match code {
+        5 => "Couldn't resolve proxy name",
+        6 => "Couldn't resolve host name",
+        7 => "Couldn't connect to server",
+        15 => "FTP: can't figure out the host in the PASV response",
+        17 => "FTP: couldn't set file type",
+        19 => "FTP: couldn't retrieve (RETR failed) the specified file",
+        34 => "Internal problem setting up the POST",
+        36 => "Couldn't resume download",
+        37 => "Couldn't read a file:// file",
+        41 => "A required function in the library was not found",
+        59 => "Couldn't use specified SSL cipher",
+        66 => "Failed to initialise SSL crypto engine",
+        _ => return None,
+    })
+}
+
+impl From<curl::Error> for TransferError {
+    fn from(e: curl::Error) -> Self {
+        let code = e.code();
+        let message =
+            classic_text(code).map_or_else(|| e.description().to_string(), str::to_string);
+        TransferError { code, message }
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Puts `spec` on a (fresh or reset) easy handle.
+pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), curl::Error> {
+    easy.signal(false)?;
+    easy.url(&spec.url)?;
+    let method = String::from_utf8_lossy(&spec.method);
+    if method == "HEAD" {
+        // A HEAD response announces a body it does not send; without NOBODY libcurl waits for it.
+        easy.nobody(true)?;
+    } else {
+        easy.custom_request(&method)?;
+    }
+    // "" accepts every encoding this libcurl decodes, and decodes it.
+    easy.accept_encoding("")?;
+    easy.ssl_verify_peer(spec.verify)?;
+    easy.ssl_verify_host(spec.verify)?;
+    let mut headers = List::new();
+    for h in &spec.headers {
+        headers.append(&String::from_utf8_lossy(h))?;
+    }
+    easy.http_headers(headers)?;
+    if let Some((user, password)) = &spec.auth {
+        easy.username(user)?;
+        easy.password(password)?;
+    }
+    if let Some((key, cert)) = &spec.cert {
+        easy.ssl_key(key)?;
+        easy.ssl_cert(cert)?;
+    }
+    // Turns the cookie engine on; the session's jar is attached by the engine.
+    easy.cookie_file("")?;
+    for line in &spec.cookies {
+        easy.cookie_list(&String::from_utf8_lossy(line))?;
+    }
+    if let Some(body) = &spec.body {
+        easy.post_field_size(body.len() as u64)?;
+        easy.post_fields_copy(body)?;
+    }
+    if let Some(t) = spec.timeout {
+        easy.timeout(t)?;
+    }
+    let version = match spec.http_version {
+        HttpVersion::Default => None,
+        HttpVersion::Http10 => Some(curl::easy::HttpVersion::V10),
+        HttpVersion::Http11 => Some(curl::easy::HttpVersion::V11),
+        HttpVersion::Http2 => Some(curl::easy::HttpVersion::V2TLS),
+        HttpVersion::Http2PriorKnowledge => Some(curl::easy::HttpVersion::V2PriorKnowledge),
+    };
+    if let Some(v) = version {
+        easy.http_version(v)?;
+    }
+    // Wait for a connection that can multiplex rather than open a new one (HTTP/2).
+    easy.pipewait(true)?;
+    Ok(())
+}
+
+/// Reads everything the response needs off a finished easy handle.
+pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Transfer {
+    let collected = std::mem::take(easy.get_mut());
+    Transfer {
+        status: easy.response_code().unwrap_or(0),
+        effective_url: easy
+            .effective_url()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_string(),
+        redirect_url: easy.redirect_url().ok().flatten().map(str::to_string),
+        header: collected.header,
+        body: collected.body,
+        timings: Timings {
+            namelookup: easy.namelookup_time().map(secs).unwrap_or(0.0),
+            connect: easy.connect_time().map(secs).unwrap_or(0.0),
+            appconnect: easy.appconnect_time().map(secs).unwrap_or(0.0),
+            pretransfer: easy.pretransfer_time().map(secs).unwrap_or(0.0),
+            starttransfer: easy.starttransfer_time().map(secs).unwrap_or(0.0),
+            total: easy.total_time().map(secs).unwrap_or(0.0),
+        },
+        download_size: easy.download_size().unwrap_or(0.0),
+        upload_size: easy.upload_size().unwrap_or(0.0),
+        primary_ip: easy
+            .primary_ip()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_string(),
+        start_time,
+    }
+}

@@ -1,0 +1,291 @@
+//! The HTTP engine for Python: `CurlEngine` (one per event loop) submits requests and resolves
+//! their futures on the loop thread; `RawResponse` carries a finished transfer to Python.
+use std::collections::HashMap;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::{intern, IntoPyObjectExt};
+
+use crate::http::{Engine, HttpVersion, RequestSpec, SessionId, Transfer};
+
+static ACURL_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn acurl_error(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(ACURL_ERROR
+        .get_or_try_init(py, || {
+            py.import("acurl._errors")?
+                .getattr("AcurlError")
+                .map(Bound::unbind)
+        })?
+        .bind(py))
+}
+
+/// One libcurl engine thread and the futures waiting on it. Used from the loop thread (a
+/// session's finaliser may run on another thread; closing a session is only a channel send).
+#[pyclass(module = "mite._native")]
+pub struct CurlEngine {
+    engine: Option<Engine>,
+    loop_: Py<PyAny>,
+    pending: HashMap<u64, Py<PyAny>>,
+    next_token: u64,
+}
+
+fn bytes_list(items: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Vec<u8>>> {
+    let Some(items) = items.filter(|i| !i.is_none()) else {
+        return Ok(Vec::new());
+    };
+    items.try_iter()?.map(|i| i?.extract::<Vec<u8>>()).collect()
+}
+
+fn pair(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, String)>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| o.extract::<(String, String)>())
+        .transpose()
+}
+
+impl CurlEngine {
+    fn engine(&self) -> PyResult<&Engine> {
+        self.engine
+            .as_ref()
+            .ok_or_else(|| PyOSError::new_err("the HTTP engine is closed"))
+    }
+}
+
+#[pymethods]
+impl CurlEngine {
+    #[new]
+    fn new(loop_: Py<PyAny>) -> PyResult<Self> {
+        let engine = Engine::start().map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(CurlEngine {
+            engine: Some(engine),
+            loop_,
+            pending: HashMap::new(),
+            next_token: 1,
+        })
+    }
+
+    /// The descriptor to watch with `loop.add_reader(fd, engine.drain)`.
+    #[getter]
+    fn fd(&self) -> PyResult<i32> {
+        Ok(self.engine()?.fd())
+    }
+
+    fn open_session(&self) -> PyResult<SessionId> {
+        Ok(self.engine()?.open_session())
+    }
+
+    fn close_session(&self, session: SessionId) {
+        if let Some(e) = &self.engine {
+            e.close_session(session);
+        }
+    }
+
+    /// The session's cookie-file lines.
+    fn cookies(&self, py: Python<'_>, session: SessionId) -> PyResult<Vec<String>> {
+        let engine = self.engine()?;
+        Ok(py.detach(|| engine.cookies(session)))
+    }
+
+    fn erase_cookies(&self, session: SessionId) -> PyResult<()> {
+        self.engine()?.erase_cookies(session);
+        Ok(())
+    }
+
+    /// Starts a transfer; returns the future its `RawResponse` (or AcurlError) resolves.
+    #[pyo3(signature = (session, method, url, headers=None, cookies=None, auth=None, data=None,
+        cert=None, timeout=None, http_version=None, verify=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn request<'py>(
+        &mut self,
+        py: Python<'py>,
+        session: SessionId,
+        method: Vec<u8>,
+        url: String,
+        headers: Option<&Bound<'py, PyAny>>,
+        cookies: Option<&Bound<'py, PyAny>>,
+        auth: Option<&Bound<'py, PyAny>>,
+        data: Option<Vec<u8>>,
+        cert: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+        http_version: Option<&str>,
+        verify: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let http_version = match http_version {
+            None => HttpVersion::Default,
+            Some(v) => HttpVersion::parse(v).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "http_version must be one of '1.0', '1.1', '2', '2-prior-knowledge', not {v:?}"
+                ))
+            })?,
+        };
+        let timeout = match timeout {
+            Some(t) if !(t.is_finite() && t > 0.0) => {
+                return Err(PyValueError::new_err(format!(
+                    "timeout must be a positive number of seconds, not {t}"
+                )))
+            }
+            Some(t) => Some(Duration::from_secs_f64(t)),
+            None => None,
+        };
+        let spec = RequestSpec {
+            method,
+            url,
+            headers: bytes_list(headers)?,
+            body: data,
+            cookies: bytes_list(cookies)?,
+            auth: pair(auth)?,
+            cert: pair(cert)?,
+            timeout,
+            http_version,
+            verify,
+        };
+        let fut = self
+            .loop_
+            .bind(py)
+            .call_method0(intern!(py, "create_future"))?;
+        let token = self.next_token;
+        self.next_token += 1;
+        let start = crate::report::log::unix_now() as i64;
+        self.engine()?.submit(token, session, spec, start);
+        self.pending.insert(token, fut.clone().unbind());
+        Ok(fut)
+    }
+
+    /// Resolves the futures of every finished transfer (the eventfd's reader callback).
+    fn drain(&mut self, py: Python<'_>) -> PyResult<()> {
+        let done = match &self.engine {
+            Some(e) => e.take_done(),
+            None => return Ok(()),
+        };
+        for c in done {
+            let Some(fut) = self.pending.remove(&c.token) else {
+                continue;
+            };
+            let fut = fut.bind(py);
+            if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+                continue; // cancelled while in flight
+            }
+            match c.result {
+                Ok(t) => {
+                    fut.call_method1(intern!(py, "set_result"), (RawResponse::from(t),))?;
+                }
+                Err(e) => {
+                    let err = acurl_error(py)?.call1((e.to_string(), e.code))?;
+                    fut.call_method1(intern!(py, "set_exception"), (err,))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests still in flight.
+    #[getter]
+    fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Stops the engine thread (in-flight futures are left unresolved).
+    fn close(&mut self) {
+        self.engine = None;
+    }
+}
+
+/// A finished transfer; acurl's `Response` reads it.
+#[pyclass(module = "mite._native", frozen)]
+pub struct RawResponse(Transfer);
+
+impl From<Transfer> for RawResponse {
+    fn from(t: Transfer) -> Self {
+        RawResponse(t)
+    }
+}
+
+#[pymethods]
+impl RawResponse {
+    #[getter]
+    fn status_code(&self) -> u32 {
+        self.0.status
+    }
+    #[getter]
+    fn url(&self) -> &str {
+        &self.0.effective_url
+    }
+    #[getter]
+    fn redirect_url(&self) -> Option<&str> {
+        self.0.redirect_url.as_deref()
+    }
+    /// The raw header block as text.
+    #[getter]
+    fn header<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        PyString::new(py, &String::from_utf8_lossy(&self.0.header))
+    }
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.0.body)
+    }
+    #[getter]
+    fn total_time(&self) -> f64 {
+        self.0.timings.total
+    }
+    #[getter]
+    fn namelookup_time(&self) -> f64 {
+        self.0.timings.namelookup
+    }
+    #[getter]
+    fn connect_time(&self) -> f64 {
+        self.0.timings.connect
+    }
+    #[getter]
+    fn appconnect_time(&self) -> f64 {
+        self.0.timings.appconnect
+    }
+    #[getter]
+    fn pretransfer_time(&self) -> f64 {
+        self.0.timings.pretransfer
+    }
+    #[getter]
+    fn starttransfer_time(&self) -> f64 {
+        self.0.timings.starttransfer
+    }
+    #[getter]
+    fn download_size(&self) -> f64 {
+        self.0.download_size
+    }
+    #[getter]
+    fn upload_size(&self) -> f64 {
+        self.0.upload_size
+    }
+    #[getter]
+    fn primary_ip(&self) -> &str {
+        &self.0.primary_ip
+    }
+    #[getter]
+    fn start_time(&self) -> i64 {
+        self.0.start_time
+    }
+
+    /// `(name, value)` of the final header block (interim `1xx` blocks and the status line left out).
+    fn headers_tuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let text = String::from_utf8_lossy(&self.0.header);
+        let blocks: Vec<&str> = text
+            .split("\r\n\r\n")
+            .filter(|b| !b.trim().is_empty())
+            .collect();
+        let last = blocks.last().copied().unwrap_or("");
+        let mut pairs = Vec::new();
+        for line in last.split("\r\n").skip(1) {
+            if line.is_empty() {
+                continue;
+            }
+            let item = match line.split_once(": ") {
+                Some((k, v)) => PyTuple::new(py, [k, v])?,
+                None => PyTuple::new(py, [line])?,
+            };
+            pairs.push(item.into_bound_py_any(py)?);
+        }
+        PyTuple::new(py, pairs)
+    }
+}
