@@ -38,3 +38,20 @@ def journeys():
 
 def sleepers():
     return [["bench_scenarios:sleeping_journey", None, _volume]]
+
+
+# -- HTTP: mite's perf journey (test/perf/mite_perftest.py upstream): one transaction, one GET.
+
+from mite_http import mite_http  # noqa: E402
+
+URL = os.environ.get("MITE_BENCH_URL", "http://127.0.0.1:8089/")
+
+
+@mite_http
+async def http_journey(ctx):
+    async with ctx.transaction("get"):
+        await ctx.http.get(URL)
+
+
+def http():
+    return [["bench_scenarios:http_journey", None, _volume]]

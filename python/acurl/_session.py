@@ -43,14 +43,21 @@ class Session:
         self._verify = verify
         self.response_callback = None
 
+    def close(self):
+        """Releases the cookie jar (also done when the session is collected)."""
+        if self._id is not None:
+            self._engine.close_session(self._id)
+            self._id = None
+
     def __del__(self):
         try:
-            self._engine.close_session(self._id)
+            self.close()
         except Exception:
             pass
 
     def _cookie_lines(self):
-        return self._engine.cookies(self._id)
+        # A closed session (its journey is over) has no jar left to read.
+        return () if self._id is None else self._engine.cookies(self._id)
 
     def cookies(self):
         """name -> value of every cookie in the session's jar."""

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from functools import wraps
 
 import acurl
+from mite.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,11 @@ class SessionPool:
 
     @asynccontextmanager
     async def session_context(self, context):
-        context.http = await self._checkout(context)
+        context.http = self._checkout(context)
         try:
             yield
         finally:
-            # Deleted even when the journey raised (mite 2.11 left it on the context).
-            del context.http
+            self._checkin(context)
 
     @classmethod
     def decorator(cls, func):
@@ -58,20 +58,34 @@ class SessionPool:
             instance = cls._session_pools.get(loop)
             if instance is None:
                 instance = cls._session_pools[loop] = cls()
-            async with instance.session_context(ctx):
+            # session_context inlined: this runs once per journey.
+            ctx.http = instance._checkout(ctx)
+            try:
                 return await func(ctx, *args, **kwargs)
+            finally:
+                instance._checkin(ctx)
 
         return wrapper
 
-    async def _checkout(self, context):
+    def _checkin(self, context):
+        # Deleted even when the journey raised (mite 2.11 left it on the context).
+        session = context.http
+        del context.http
+        session.close()
+
+    def _checkout(self, context):
         if self._wrapper is None:
             self._wrapper = acurl.CurlWrapper(asyncio.get_running_loop())
         session = self._wrapper.session()
         wrapped = AcurlSessionWrapper(session)
+        native = isinstance(context, Context)
 
         def on_response(r):
             if wrapped._response_callback is not None:
                 wrapped._response_callback(r, wrapped.additional_metrics)
+            if native:
+                r._raw.send_metrics(context, r.request.method, wrapped.additional_metrics)
+                return
             context.send(
                 "http_metrics",
                 start_time=r.start_time,

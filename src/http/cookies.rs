@@ -36,6 +36,19 @@ impl Jar {
     }
 }
 
+/// Detaches whatever jar an easy handle uses. `curl_easy_reset` keeps the share attached, and a
+/// share still attached to any handle refuses `curl_share_cleanup`, so it would leak.
+pub fn detach(easy: *mut curl_sys::CURL) {
+    // SAFETY: easy is a live handle; a NULL share detaches it.
+    unsafe {
+        curl_sys::curl_easy_setopt(
+            easy,
+            curl_sys::CURLOPT_SHARE,
+            std::ptr::null_mut::<CURLSH>(),
+        );
+    }
+}
+
 impl Drop for Jar {
     fn drop(&mut self) {
         // SAFETY: no easy handle refers to the share any more (see attach).

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -33,7 +33,6 @@ enum Command {
         spec: Box<RequestSpec>,
         start_time: i64,
     },
-    OpenSession(SessionId),
     CloseSession(SessionId),
     Cookies {
         session: SessionId,
@@ -47,6 +46,8 @@ enum Command {
 pub struct Engine {
     commands: Sender<Command>,
     waker: MultiWaker,
+    /// Set by the engine thread just before it sleeps: only then does a sender wake it.
+    sleeping: Arc<AtomicBool>,
     done: Arc<Mutex<Vec<Completion>>>,
     efd: Arc<OwnedFd>,
     next_session: AtomicU64,
@@ -77,12 +78,14 @@ impl Engine {
         let (tx, rx) = crossbeam_channel::unbounded();
         let (waker_tx, waker_rx) = crossbeam_channel::bounded(1);
         let (done2, efd2) = (done.clone(), efd.clone());
+        let sleeping = Arc::new(AtomicBool::new(false));
+        let sleeping2 = sleeping.clone();
         let thread = std::thread::Builder::new()
             .name("mite-http".into())
             .spawn(move || {
                 let multi = Multi::new();
                 let _ = waker_tx.send(multi.waker());
-                Worker::new(multi, done2, efd2).run(rx);
+                Worker::new(multi, done2, efd2).run(rx, &sleeping2);
             })?;
         let waker = waker_rx
             .recv()
@@ -90,6 +93,7 @@ impl Engine {
         Ok(Engine {
             commands: tx,
             waker,
+            sleeping,
             done,
             efd,
             next_session: AtomicU64::new(1),
@@ -99,7 +103,11 @@ impl Engine {
 
     fn send(&self, cmd: Command) {
         let _ = self.commands.send(cmd);
-        let _ = self.waker.wakeup();
+        // NOTE: one wake-up syscall per batch of requests instead of one per request; the
+        // engine thread re-checks the queue after raising `sleeping`, so none is missed.
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            let _ = self.waker.wakeup();
+        }
     }
 
     /// The descriptor that becomes readable when transfers have finished.
@@ -117,16 +125,14 @@ impl Engine {
         });
     }
 
-    /// A new, empty cookie jar.
+    /// A new, empty cookie jar (made on the engine thread when first used).
     pub fn open_session(&self) -> SessionId {
-        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
-        self.send(Command::OpenSession(id));
-        id
+        self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Drops a jar once its transfers are done.
+    /// Drops a jar once its transfers are done. Needs no wake-up: it waits for the next one.
     pub fn close_session(&self, session: SessionId) {
-        self.send(Command::CloseSession(session));
+        let _ = self.commands.send(Command::CloseSession(session));
     }
 
     /// The jar's cookies as Netscape cookie-file lines (waits for the engine thread).
@@ -195,7 +201,7 @@ impl Worker {
         }
     }
 
-    fn run(mut self, rx: Receiver<Command>) {
+    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool) {
         loop {
             while let Ok(cmd) = rx.try_recv() {
                 if !self.command(cmd) {
@@ -214,7 +220,11 @@ impl Worker {
                     .unwrap_or(Duration::from_millis(100))
                     .min(Duration::from_millis(100))
             };
-            let _ = self.multi.poll(&mut [], wait);
+            sleeping.store(true, Ordering::SeqCst);
+            if rx.is_empty() {
+                let _ = self.multi.poll(&mut [], wait);
+            }
+            sleeping.store(false, Ordering::SeqCst);
         }
     }
 
@@ -227,9 +237,6 @@ impl Worker {
                 spec,
                 start_time,
             } => self.start(token, session, &spec, start_time),
-            Command::OpenSession(id) => {
-                self.jars.insert(id, (Jar::new(), 0));
-            }
             Command::CloseSession(id) => self.closing.push(id),
             Command::Cookies { session, reply } => {
                 let _ = reply.send(self.cookie_lines(session));
@@ -243,6 +250,7 @@ impl Worker {
                     jar.attach(easy.raw());
                     let _ = easy.cookie_list("ALL");
                 }
+                super::cookies::detach(easy.raw());
                 easy.reset();
                 self.pool.push(easy);
             }
@@ -257,10 +265,9 @@ impl Worker {
             .pool
             .pop()
             .unwrap_or_else(|| Easy2::new(Collect::default()));
-        if let Some((jar, users)) = self.jars.get_mut(&session) {
-            jar.attach(easy.raw());
-            *users += 1;
-        }
+        let (jar, users) = self.jars.entry(session).or_insert_with(|| (Jar::new(), 0));
+        jar.attach(easy.raw());
+        *users += 1;
         let added = configure(&mut easy, spec)
             .map_err(TransferError::from)
             .and_then(|()| {
@@ -314,6 +321,7 @@ impl Worker {
                 Ok(()) => Ok(extract(&mut easy, a.start_time)),
                 Err(e) => Err(TransferError::from(e)),
             };
+            super::cookies::detach(easy.raw());
             easy.reset();
             *easy.get_mut() = Collect::default();
             self.pool.push(easy);
@@ -371,6 +379,7 @@ impl Worker {
                     .collect()
             })
             .unwrap_or_default();
+        super::cookies::detach(easy.raw());
         easy.reset();
         self.pool.push(easy);
         lines

@@ -114,6 +114,12 @@ pub enum StopSource {
 pub enum Fields<'a, 'py> {
     /// `ctx.send(type, **fields)`.
     Dict(Option<&'a Bound<'py, PyDict>>),
+    /// `http_metrics`: libcurl's numbers written straight to msgpack, then the callback's fields.
+    Http {
+        transfer: &'a crate::http::Transfer,
+        method: &'a [u8],
+        extra: Option<&'a Bound<'py, PyDict>>,
+    },
     /// The `txn` message: written straight to msgpack, no dict.
     Txn {
         start: f64,
@@ -180,6 +186,7 @@ impl Context {
         let now = unix_now();
         let dict = match &fields {
             Fields::Dict(d) => *d,
+            Fields::Http { extra, .. } => *extra,
             Fields::Txn { .. } => None,
         };
         let collides = dict.is_some_and(|f| {
@@ -194,6 +201,9 @@ impl Context {
             Target::Native(sink) if !collides => {
                 let n_fields = match &fields {
                     Fields::Dict(d) => d.map_or(0, |f| f.len()),
+                    Fields::Http { extra, .. } => {
+                        super::http::HTTP_FIELDS + extra.map_or(0, |f| f.len())
+                    }
                     Fields::Txn { .. } => 3,
                 };
                 let n = (n_fields + 4 + self.ids.keys.len()) as u32;
@@ -207,6 +217,17 @@ impl Context {
                         }
                     }
                     Fields::Dict(None) => {}
+                    Fields::Http {
+                        transfer,
+                        method,
+                        extra,
+                    } => {
+                        super::http::write_http_fields(&mut out, transfer, method);
+                        for (k, v) in extra.iter().flat_map(|d| d.iter()) {
+                            write_obj(&mut out, &k)?;
+                            write_obj(&mut out, &v)?;
+                        }
+                    }
                     Fields::Txn {
                         start,
                         end,
@@ -237,6 +258,17 @@ impl Context {
                 let d = match fields {
                     Fields::Dict(Some(f)) => f.copy()?,
                     Fields::Dict(None) => PyDict::new(py),
+                    Fields::Http {
+                        transfer,
+                        method,
+                        extra,
+                    } => {
+                        let d = super::http::http_fields_dict(py, transfer, method)?;
+                        if let Some(e) = extra {
+                            d.update(e.as_mapping())?;
+                        }
+                        d
+                    }
                     Fields::Txn {
                         start,
                         end,

@@ -9,6 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt};
 
+use super::context::{Context, Fields};
 use crate::http::{Engine, HttpVersion, RequestSpec, SessionId, Transfer};
 
 static ACURL_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -193,6 +194,81 @@ impl CurlEngine {
     }
 }
 
+/// How many fields `http_metrics` has before the response callback's.
+pub const HTTP_FIELDS: usize = 12;
+
+const HTTP_NAMES: [&str; HTTP_FIELDS] = [
+    "start_time",
+    "effective_url",
+    "response_code",
+    "dns_time",
+    "connect_time",
+    "tls_time",
+    "transfer_start_time",
+    "first_byte_time",
+    "total_time",
+    "primary_ip",
+    "method",
+    "download_size",
+];
+
+/// Writes mite 2.11's `http_metrics` fields, in its order and msgpack types (`start_time` an
+/// int, `method` bin, `download_size` a float).
+pub fn write_http_fields(out: &mut Vec<u8>, t: &Transfer, method: &[u8]) {
+    let w = |out: &mut Vec<u8>, k: &str| super::encode::write_str(out, k);
+    let f = |out: &mut Vec<u8>, v: f64| rmp::encode::write_f64(out, v).expect("Vec write");
+    w(out, "start_time");
+    rmp::encode::write_sint(out, t.start_time).expect("Vec write");
+    w(out, "effective_url");
+    w(out, &t.effective_url);
+    w(out, "response_code");
+    rmp::encode::write_uint(out, u64::from(t.status)).expect("Vec write");
+    for (name, v) in [
+        ("dns_time", t.timings.namelookup),
+        ("connect_time", t.timings.connect),
+        ("tls_time", t.timings.appconnect),
+        ("transfer_start_time", t.timings.pretransfer),
+        ("first_byte_time", t.timings.starttransfer),
+        ("total_time", t.timings.total),
+    ] {
+        w(out, name);
+        f(out, v);
+    }
+    w(out, "primary_ip");
+    w(out, &t.primary_ip);
+    w(out, "method");
+    rmp::encode::write_bin(out, method).expect("Vec write");
+    w(out, "download_size");
+    f(out, t.download_size);
+}
+
+/// The same fields as a dict, for contexts that hand messages to Python.
+pub fn http_fields_dict<'py>(
+    py: Python<'py>,
+    t: &Transfer,
+    method: &[u8],
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    let values: [Bound<'py, PyAny>; HTTP_FIELDS] = [
+        t.start_time.into_bound_py_any(py)?,
+        t.effective_url.as_str().into_bound_py_any(py)?,
+        t.status.into_bound_py_any(py)?,
+        t.timings.namelookup.into_bound_py_any(py)?,
+        t.timings.connect.into_bound_py_any(py)?,
+        t.timings.appconnect.into_bound_py_any(py)?,
+        t.timings.pretransfer.into_bound_py_any(py)?,
+        t.timings.starttransfer.into_bound_py_any(py)?,
+        t.timings.total.into_bound_py_any(py)?,
+        t.primary_ip.as_str().into_bound_py_any(py)?,
+        PyBytes::new(py, method).into_any(),
+        t.download_size.into_bound_py_any(py)?,
+    ];
+    for (k, v) in HTTP_NAMES.iter().zip(values) {
+        d.set_item(k, v)?;
+    }
+    Ok(d)
+}
+
 /// A finished transfer; acurl's `Response` reads it.
 #[pyclass(module = "mite._native", frozen)]
 pub struct RawResponse(Transfer);
@@ -265,6 +341,33 @@ impl RawResponse {
     #[getter]
     fn start_time(&self) -> i64 {
         self.0.start_time
+    }
+
+    /// Sends this response's `http_metrics` through `ctx` (mite_http's message, built natively).
+    #[pyo3(signature = (ctx, method, extra=None))]
+    fn send_metrics(
+        &self,
+        ctx: &Bound<'_, Context>,
+        method: &[u8],
+        extra: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<()> {
+        let py = ctx.py();
+        if let Some(e) = extra {
+            for k in HTTP_NAMES {
+                if e.contains(k)? {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "send() got multiple values for keyword argument '{k}'"
+                    )));
+                }
+            }
+        }
+        let fields = Fields::Http {
+            transfer: &self.0,
+            method,
+            extra: extra.filter(|e| !e.is_empty()),
+        };
+        ctx.get()
+            .send_with(py, intern!(py, "http_metrics").as_any(), fields, None)
     }
 
     /// `(name, value)` of the final header block (interim `1xx` blocks and the status line left out).
