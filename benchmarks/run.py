@@ -19,7 +19,47 @@ import msgpack
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def count_messages(folder):
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx on loopback from benchmarks/nginx.conf.template, in a temporary folder."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="mite-nginx-")
+        self.port = free_port()
+        with open(os.path.join(HERE, "nginx.conf.template")) as f:
+            conf = f.read().replace("@DIR@", self.dir).replace("@PORT@", str(self.port))
+        path = os.path.join(self.dir, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", path, "-p", self.dir])
+        time.sleep(0.5)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wrk(url, seconds, connections=100):
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url], capture_output=True, text=True
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    return float("nan")
+
+
+def count_messages(folder, kind="txn"):
     """(journeys finished, messages, first time, last time) from every collector file."""
     journeys = messages = 0
     first, last = float("inf"), 0.0
@@ -32,38 +72,39 @@ def count_messages(folder):
             messages += 1
             t = msg.get("time", 0)
             first, last = min(first, t), max(last, t)
-            if msg.get("type") == "txn" and msg.get("transaction") == "__root__":
-                journeys += 1
+            if kind == "txn":
+                journeys += msg.get("type") == "txn" and msg.get("transaction") == "__root__"
+            else:
+                journeys += msg.get("type") == kind
     return journeys, messages, first, last
 
 
-def run_once(mite, scenario, env_extra, extra_args=()):
+def run_once(mite, scenario, env_extra, extra_args=(), kind="txn"):
     folder = tempfile.mkdtemp(prefix="mite-bench-")
     shutil.copy(os.path.join(HERE, "bench_scenarios.py"), folder)
     env = {**os.environ, **env_extra, "PYTHONPATH": folder}
     start = time.monotonic()
-    with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(
-            [mite, "scenario", "test", f"bench_scenarios:{scenario}", "--spawn-rate=100000000",
-             "--hide-constant-logs", "--log-level=WARNING", *extra_args],
-            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
-        )
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN's maxrss is the max of all children).
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.monotonic() - start
-        if proc.returncode != 0:
-            err.seek(0)
-            sys.exit(f"{mite} failed ({proc.returncode}):\n{err.read()[-2000:]}")
-    journeys, messages, first, last = count_messages(folder)
+    stats = os.path.join(folder, "rusage")
+    # GNU time forks the command from its own small process: ru_maxrss taken from this (large)
+    # script's fork would count the parent's pages copied before exec.
+    cmd = ["/usr/bin/time", "-o", stats, "-f", "%U %S %M", mite, "scenario", "test",
+           f"bench_scenarios:{scenario}", "--spawn-rate=100000000", "--hide-constant-logs",
+           "--log-level=WARNING", *extra_args]
+    proc = subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit(f"{mite} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    with open(stats) as f:
+        user, system, max_kb = f.read().split()[-3:]
+    journeys, messages, first, last = count_messages(folder, kind)
     shutil.rmtree(folder)
     return {
         "journeys": journeys,
         "messages": messages,
         "span": last - first,
         "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "cpu": float(user) + float(system),
+        "rss_mb": int(max_kb) / 1024,
     }
 
 
@@ -73,6 +114,7 @@ def main():
     ap.add_argument("--ref", default="/work/ref-venv/bin/mite")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", default="10")
+    ap.add_argument("--http", action="store_true", help="also the HTTP benchmark (needs nginx and wrk)")
     args = ap.parse_args()
     impls = [("mite 2.11.0", args.ref), ("this mite", args.ours)]
 
@@ -88,6 +130,9 @@ def main():
             print(f"| {i + 1} | {name} | {r['journeys']} | {r['messages']} | {rate:,.0f} | {r['cpu']:.1f} |")
     print(f"\nbest of {args.repeat}: ratio {best['this mite'] / best['mite 2.11.0']:.1f}x\n")
 
+    if args.http:
+        http_section(impls, args)
+
     print("## 10 000 concurrent sleeping journeys (each sleeps 5 s in a transaction, 20 s run)\n")
     print("| run | implementation | journeys | CPU s | max RSS MB |")
     print("|---|---|---|---|---|")
@@ -96,6 +141,26 @@ def main():
             env = {"MITE_BENCH_SECONDS": "20", "MITE_BENCH_VOLUME": "10000", "MITE_BENCH_SLEEP": "5"}
             r = run_once(mite, "sleepers", env)
             print(f"| {i + 1} | {name} | {r['journeys']} | {r['cpu']:.1f} | {r['rss_mb']:.0f} |")
+
+
+def http_section(impls, args):
+    """mite's perf journey (@mite_http, one transaction, one GET) at 100 concurrent."""
+    with Nginx() as nginx:
+        ceiling = wrk(nginx.url, args.seconds)
+        print(f"## HTTP: @mite_http journey, one GET, 100 concurrent, {args.seconds} s, nginx on loopback\n")
+        print(f"wrk -t1 -c100 against the same nginx: {ceiling:,.0f} requests/s (the ceiling)\n")
+        print("| run | implementation | requests | requests/s | CPU s | CPU µs / request | max RSS MB |")
+        print("|---|---|---|---|---|---|---|")
+        best = {}
+        for i in range(args.repeat):
+            for name, mite in impls:
+                env = {"MITE_BENCH_SECONDS": args.seconds, "MITE_BENCH_VOLUME": "100", "MITE_BENCH_URL": nginx.url}
+                r = run_once(mite, "http", env, kind="http_metrics")
+                rate = r["journeys"] / r["span"]
+                best[name] = max(best.get(name, 0), rate)
+                per = r["cpu"] / max(r["journeys"], 1) * 1e6
+                print(f"| {i + 1} | {name} | {r['journeys']} | {rate:,.0f} | {r['cpu']:.1f} | {per:.0f} | {r['rss_mb']:.0f} |")
+        print(f"\nbest of {args.repeat}: ratio {best['this mite'] / best['mite 2.11.0']:.1f}x\n")
 
 
 if __name__ == "__main__":

@@ -72,11 +72,10 @@ class Session:
         self.response_callback = callback
 
     async def _inner_request(self, method, url, headers, cookies, auth, data, cert, timeout, http_version):
-        request = Request(method, url, headers, cookies, auth, data, cert, self)
         raw = await self._engine.request(
             self._id, method, url, headers, cookies, auth, data, cert, timeout, http_version, self._verify
         )
-        return Response(raw, request, self)
+        return Response(raw, Request(method, url, headers, cookies, auth, data, cert, self), self)
 
     async def _outer_request(
         self,
@@ -145,23 +144,25 @@ class Session:
                 raise RequestError("Max Redirects")
         return response
 
-    async def get(self, *args, **kwargs):
-        return await self._outer_request(b"GET", *args, **kwargs)
+    # Plain functions returning the coroutine: one frame less per request than `async def`
+    # wrappers, and the same awaitable for the caller.
+    def get(self, *args, **kwargs):
+        return self._outer_request(b"GET", *args, **kwargs)
 
-    async def post(self, *args, **kwargs):
-        return await self._outer_request(b"POST", *args, **kwargs)
+    def post(self, *args, **kwargs):
+        return self._outer_request(b"POST", *args, **kwargs)
 
-    async def put(self, *args, **kwargs):
-        return await self._outer_request(b"PUT", *args, **kwargs)
+    def put(self, *args, **kwargs):
+        return self._outer_request(b"PUT", *args, **kwargs)
 
-    async def patch(self, *args, **kwargs):
-        return await self._outer_request(b"PATCH", *args, **kwargs)
+    def patch(self, *args, **kwargs):
+        return self._outer_request(b"PATCH", *args, **kwargs)
 
-    async def delete(self, *args, **kwargs):
-        return await self._outer_request(b"DELETE", *args, **kwargs)
+    def delete(self, *args, **kwargs):
+        return self._outer_request(b"DELETE", *args, **kwargs)
 
-    async def head(self, *args, **kwargs):
-        return await self._outer_request(b"HEAD", *args, **kwargs)
+    def head(self, *args, **kwargs):
+        return self._outer_request(b"HEAD", *args, **kwargs)
 
-    async def options(self, *args, **kwargs):
-        return await self._outer_request(b"OPTIONS", *args, **kwargs)
+    def options(self, *args, **kwargs):
+        return self._outer_request(b"OPTIONS", *args, **kwargs)

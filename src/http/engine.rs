@@ -1,19 +1,21 @@
 //! The engine thread: owns the libcurl multi handle, every easy handle and every cookie jar.
-//! Requests arrive over a channel (with a multi wake-up); finished transfers are queued and the
-//! loop thread is woken through an eventfd only when the queue goes from empty to non-empty.
+//! Requests arrive over a channel (plus an eventfd wake-up when the thread sleeps); sockets are
+//! driven by epoll and `curl_multi_socket_action`; finished transfers are queued and the loop
+//! thread is woken through another eventfd only when the queue goes from empty to non-empty.
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use curl::easy::Easy2;
-use curl::multi::{Easy2Handle, Multi, MultiWaker};
+use curl::multi::{Easy2Handle, Events, Multi};
 
 use super::cookies::Jar;
+use super::poller::{Epoll, Ready};
 use super::request::RequestSpec;
 use super::transfer::{configure, extract, Collect, Transfer, TransferError};
 
@@ -45,7 +47,8 @@ enum Command {
 /// The loop-thread handle of an engine thread.
 pub struct Engine {
     commands: Sender<Command>,
-    waker: MultiWaker,
+    /// Wakes the engine thread's epoll.
+    wake: Arc<OwnedFd>,
     /// Set by the engine thread just before it sleeps: only then does a sender wake it.
     sleeping: Arc<AtomicBool>,
     done: Arc<Mutex<Vec<Completion>>>,
@@ -65,6 +68,7 @@ fn eventfd() -> io::Result<OwnedFd> {
 }
 
 fn signal(fd: &OwnedFd) {
+    // Both eventfds (engine wake-up, completions) are woken the same way.
     let one: u64 = 1;
     // SAFETY: writes 8 bytes from a live u64 to our eventfd.
     unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
@@ -76,23 +80,20 @@ impl Engine {
         let efd = Arc::new(eventfd()?);
         let done = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = crossbeam_channel::unbounded();
-        let (waker_tx, waker_rx) = crossbeam_channel::bounded(1);
         let (done2, efd2) = (done.clone(), efd.clone());
         let sleeping = Arc::new(AtomicBool::new(false));
         let sleeping2 = sleeping.clone();
+        let wake = Arc::new(eventfd()?);
+        let wake2 = wake.clone();
+        let epoll = Epoll::new()?;
         let thread = std::thread::Builder::new()
             .name("mite-http".into())
             .spawn(move || {
-                let multi = Multi::new();
-                let _ = waker_tx.send(multi.waker());
-                Worker::new(multi, done2, efd2).run(rx, &sleeping2);
+                Worker::new(Multi::new(), done2, efd2).run(rx, &sleeping2, &epoll, &wake2);
             })?;
-        let waker = waker_rx
-            .recv()
-            .map_err(|_| io::Error::other("the HTTP engine thread did not start"))?;
         Ok(Engine {
             commands: tx,
-            waker,
+            wake,
             sleeping,
             done,
             efd,
@@ -106,7 +107,7 @@ impl Engine {
         // NOTE: one wake-up syscall per batch of requests instead of one per request; the
         // engine thread re-checks the queue after raising `sleeping`, so none is missed.
         if self.sleeping.swap(false, Ordering::SeqCst) {
-            let _ = self.waker.wakeup();
+            signal(&self.wake);
         }
     }
 
@@ -201,30 +202,67 @@ impl Worker {
         }
     }
 
-    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool) {
+    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool, epoll: &Epoll, wake: &OwnedFd) {
+        let epfd = epoll.raw();
+        Epoll::watch(epfd, wake.as_raw_fd(), true, false);
+        let _ = self.multi.socket_function(move |socket, events, _| {
+            if events.remove() {
+                Epoll::forget(epfd, socket);
+            } else {
+                Epoll::watch(
+                    epfd,
+                    socket,
+                    events.input() || events.input_and_output(),
+                    events.output() || events.input_and_output(),
+                );
+            }
+        });
+        // libcurl asks for a call to `timeout()` at this deadline (None: no timer pending).
+        let deadline: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+        let d2 = deadline.clone();
+        let _ = self.multi.timer_function(move |t| {
+            *d2.lock().expect("timer lock") = t.map(|t| Instant::now() + t);
+            true
+        });
+        let mut ready: Vec<Ready> = Vec::with_capacity(64);
         loop {
             while let Ok(cmd) = rx.try_recv() {
                 if !self.command(cmd) {
                     return;
                 }
             }
-            let _ = self.multi.perform();
-            self.collect_finished();
-            let wait = if self.active.is_empty() {
-                Duration::from_secs(1)
-            } else {
-                self.multi
-                    .get_timeout()
-                    .ok()
-                    .flatten()
-                    .unwrap_or(Duration::from_millis(100))
-                    .min(Duration::from_millis(100))
+            let due = *deadline.lock().expect("timer lock");
+            let timeout_ms = match due {
+                None => 1000,
+                Some(at) => at
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(1000) as i32,
             };
             sleeping.store(true, Ordering::SeqCst);
-            if rx.is_empty() {
-                let _ = self.multi.poll(&mut [], wait);
-            }
+            let timeout_ms = if rx.is_empty() { timeout_ms } else { 0 };
+            epoll.wait(&mut ready, timeout_ms);
             sleeping.store(false, Ordering::SeqCst);
+            for r in &ready {
+                if r.fd == wake.as_raw_fd() {
+                    let mut counter = [0u8; 8];
+                    // SAFETY: reads at most 8 bytes into a live buffer (resets the eventfd).
+                    unsafe { libc::read(r.fd, counter.as_mut_ptr().cast(), 8) };
+                    continue;
+                }
+                let mut ev = Events::new();
+                ev.input(r.readable).output(r.writable).error(r.error);
+                let _ = self.multi.action(r.fd, &ev);
+            }
+            let expired = deadline
+                .lock()
+                .expect("timer lock")
+                .is_some_and(|at| at <= Instant::now());
+            if expired {
+                *deadline.lock().expect("timer lock") = None;
+                let _ = self.multi.timeout();
+            }
+            self.collect_finished();
         }
     }
 

@@ -2,6 +2,7 @@
 //! handing finished transfers back in batches behind one eventfd wake-up.
 mod cookies;
 mod engine;
+mod poller;
 mod request;
 mod transfer;
 
