@@ -29,6 +29,13 @@ class AcurlSessionWrapper:
     def set_response_callback(self, cb):
         self.__callback = cb
 
+    def _release(self):
+        """Ends the session. Also breaks session -> callback -> wrapper -> session, so that
+        refcounting frees a journey's objects at once instead of the cyclic collector later."""
+        self.__callback = None
+        self.__session.set_response_callback(None)
+        self.__session.close()
+
     @property
     def _response_callback(self):
         return self.__callback
@@ -71,7 +78,7 @@ class SessionPool:
         # Deleted even when the journey raised (mite 2.11 left it on the context).
         session = context.http
         del context.http
-        session.close()
+        session._release()
 
     def _checkout(self, context):
         if self._wrapper is None:
