@@ -28,9 +28,13 @@ dev: $(PY) ## build the extension (debug) into the virtualenv
 install: $(PY) ## build the release wheel and install it (as `pip install .` does)
 	$(PY) -m pip install -q .
 
+DEMO_PORT ?= 8765
+
 .PHONY: demo
-demo: install ## install, then run the example scenario (about 15 s) with the end report
-	cd examples && ../$(VENV)/bin/mite scenario test quickstart:scenario --report
+demo: install ## install, start a local target, run the HTTP example (about 15 s) with the report
+	cd examples && { ../$(PY) target_server.py $(DEMO_PORT) & TARGET=$$!; trap "kill $$TARGET" EXIT; \
+		sleep 0.5; MITE_CONF_target=http://127.0.0.1:$(DEMO_PORT) \
+		../$(VENV)/bin/mite scenario test http_example:scenario --report; }
 
 .PHONY: test
 test: dev ## build, then run the Rust and Python tests
