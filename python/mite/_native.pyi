@@ -67,6 +67,7 @@ class LocalPipeline:
         journey_logging: bool = False,
         log_messages: bool = True,
         tap: bool = False,
+        keep_samples: bool = False,
     ) -> None: ...
     def finish(
         self,

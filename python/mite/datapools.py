@@ -80,35 +80,39 @@ def recyclable_iterable_datapool(fn):
     return RecyclableIterableDataPool(fn())
 
 
-class SingleRunDataPool:
+class _RunsOnce:
+    """A pool whose first checkout succeeds and every later one finds it exhausted."""
+
+    def __init__(self):
+        self.has_ran = False
+
+    async def checkin(self, item_id):
+        pass
+
+    async def checkout(self, config):
+        if self.has_ran:
+            raise DataPoolExhausted()
+        self.has_ran = True
+        return await self._first(config)
+
+
+class SingleRunDataPool(_RunsOnce):
     """Hands out one item, `(data_item,)` with id 1, exactly once."""
 
     def __init__(self, data_item):
-        self.has_ran = False
+        super().__init__()
         self.data_item = data_item
 
-    async def checkin(self, item_id):
-        pass
-
-    async def checkout(self, config):
-        if self.has_ran:
-            raise DataPoolExhausted()
-        self.has_ran = True
+    async def _first(self, config):
         return DataPoolItem(1, (self.data_item,))
 
 
-class SingleRunDataPoolWrapper:
+class SingleRunDataPoolWrapper(_RunsOnce):
     """Lets only the first checkout through to the wrapped datapool."""
 
     def __init__(self, data_pool):
-        self.has_ran = False
+        super().__init__()
         self.data_pool = data_pool
 
-    async def checkin(self, item_id):
-        pass
-
-    async def checkout(self, config):
-        if self.has_ran:
-            raise DataPoolExhausted()
-        self.has_ran = True
+    async def _first(self, config):
         return await self.data_pool.checkout(config)

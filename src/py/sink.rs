@@ -82,7 +82,7 @@ impl LocalPipeline {
     #[new]
     #[pyo3(signature = (*, collector_dir=None, collector_roll=100000, collector_use_json=false,
         collector_filtered=false, recorder_dir=None, console=true, hide_constant_logs=false,
-        journey_logging=false, log_messages=true, tap=false))]
+        journey_logging=false, log_messages=true, tap=false, keep_samples=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -96,6 +96,7 @@ impl LocalPipeline {
         journey_logging: bool,
         log_messages: bool,
         tap: bool,
+        keep_samples: bool,
     ) -> PyResult<Self> {
         let cfg = PipelineConfig {
             collector: collector_dir.map(|dir| CollectorConfig {
@@ -111,6 +112,7 @@ impl LocalPipeline {
                 hide_constant_logs,
                 journey_logging,
                 period_secs: 2.0,
+                keep_samples,
             },
             log_messages,
         };

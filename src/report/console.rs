@@ -18,6 +18,39 @@ pub struct ConsoleConfig {
     pub hide_constant_logs: bool,
     pub journey_logging: bool,
     pub period_secs: f64,
+    /// Keep every response time for the end report's exact percentiles (`--report`); without
+    /// it memory stays flat however long the test runs.
+    pub keep_samples: bool,
+}
+
+/// Count, mean and spread of a series without keeping it (Welford's method).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Running {
+    pub count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        let d = x - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Sample standard deviation; 0 below two samples.
+    pub fn stdev(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.count - 1) as f64).sqrt()
+        }
+    }
 }
 
 /// Running totals, the current period, and everything the end report needs.
@@ -31,8 +64,10 @@ pub struct RequestStats {
     pub error_total: u64,
     error_recent: u64,
     resp_time_recent: Vec<f64>,
-    /// Every response time of the test, for percentiles at the end.
+    /// Every response time of the test, for percentiles at the end (with `keep_samples`).
     pub resp_time_store: Vec<f64>,
+    /// Mean and spread of every response time, kept either way (for the thresholds).
+    pub resp_times: Running,
     pub req_sec_store: Vec<f64>,
     pub resp_time_min: f64,
     pub resp_time_max: f64,
@@ -103,8 +138,13 @@ impl RequestStats {
                 .resp_time_recent
                 .iter()
                 .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-            self.resp_time_store
-                .extend_from_slice(&self.resp_time_recent);
+            for t in &self.resp_time_recent {
+                self.resp_times.add(*t);
+            }
+            if self.cfg.keep_samples {
+                self.resp_time_store
+                    .extend_from_slice(&self.resp_time_recent);
+            }
             self.resp_time_min = if self.resp_time_min == 0.0 {
                 lo
             } else {
@@ -201,6 +241,7 @@ mod tests {
             ConsoleConfig {
                 enabled: false,
                 period_secs: 2.0,
+                keep_samples: true,
                 ..Default::default()
             },
             0.0,
@@ -232,6 +273,29 @@ mod tests {
         assert_eq!((st.resp_time_min, st.resp_time_max), (0.1, 0.9));
         assert_eq!(st.req_total, 3);
         assert_eq!(st.data_transferred, 200.0);
+    }
+
+    #[test]
+    fn running_stats_match_the_two_pass_figures_and_keep_no_samples() {
+        let mut st = RequestStats::new(
+            ConsoleConfig {
+                period_secs: 2.0,
+                ..Default::default()
+            },
+            0.0,
+        );
+        for t in [0.1, 0.2, 0.3, 0.6] {
+            st.request(0.0, t, 0.0);
+        }
+        st.finish(1.0);
+        assert!(
+            st.resp_time_store.is_empty(),
+            "samples kept without keep_samples"
+        );
+        assert_eq!(st.resp_times.count, 4);
+        assert!((st.resp_times.mean() - 0.3).abs() < 1e-12);
+        // Python: statistics.stdev([0.1, 0.2, 0.3, 0.6]) == 0.21602468994692867
+        assert!((st.resp_times.stdev() - 0.21602468994692867).abs() < 1e-12);
     }
 
     #[test]

@@ -179,12 +179,12 @@ pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) 
         ),
         (
             th.mean_response_time_ms,
-            mean(&st.resp_time_store) * 1000.0,
+            st.resp_times.mean() * 1000.0,
             "Mean response time exceeded: {}ms",
         ),
         (
             th.stddev_response_time_ms,
-            stdev(&st.resp_time_store) * 1000.0,
+            st.resp_times.stdev() * 1000.0,
             "Response time standard deviation exceeded: {}ms",
         ),
         (
@@ -233,6 +233,7 @@ mod tests {
         let mut st = RequestStats::new(
             ConsoleConfig {
                 period_secs: 2.0,
+                keep_samples: true,
                 ..Default::default()
             },
             0.0,

@@ -207,6 +207,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         journey_logging=bool(opts.get("--journey-logging")),
         log_messages="log_messages" in stage_opts_native,
         tap=_needs_tap(opts),
+        keep_samples=bool(opts.get("--report")),
     )
     sink = pipeline.sink
     _SENDER.bind(sink)
