@@ -131,3 +131,47 @@ class Collector:
 class Recorder:
     def __init__(self, target_dir: str | None = None) -> None: ...
     def process_message(self, msg: dict[str, Any]) -> None: ...
+
+class RawResponse:
+    status_code: int
+    url: str
+    redirect_url: str | None
+    header: str
+    body: bytes
+    total_time: float
+    namelookup_time: float
+    connect_time: float
+    appconnect_time: float
+    pretransfer_time: float
+    starttransfer_time: float
+    download_size: float
+    upload_size: float
+    primary_ip: str
+    start_time: int
+    def headers_tuple(self) -> tuple[tuple[str, str], ...]: ...
+    def send_metrics(self, ctx: Context, method: bytes, extra: dict[str, Any] | None = None) -> None: ...
+
+class CurlEngine:
+    fd: int
+    in_flight: int
+    def __init__(self, loop: Any) -> None: ...
+    def open_session(self) -> int: ...
+    def close_session(self, session: int) -> None: ...
+    def cookies(self, session: int) -> list[str]: ...
+    def erase_cookies(self, session: int) -> None: ...
+    def request(
+        self,
+        session: int,
+        method: bytes,
+        url: str,
+        headers: Iterable[bytes] | None = None,
+        cookies: Iterable[bytes] | None = None,
+        auth: tuple[str, str] | None = None,
+        data: bytes | None = None,
+        cert: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        http_version: str | None = None,
+        verify: bool = False,
+    ) -> Awaitable[RawResponse]: ...
+    def drain(self) -> None: ...
+    def close(self) -> None: ...
