@@ -3,6 +3,7 @@ and every response (each redirect hop too) sends an `http_metrics` message."""
 
 import asyncio
 import logging
+import os
 from contextlib import asynccontextmanager
 from functools import wraps
 
@@ -12,6 +13,11 @@ from mite.context import Context
 logger = logging.getLogger(__name__)
 
 __all__ = ["mite_http", "create_http_cookie", "SessionPool", "AcurlSessionWrapper"]
+
+
+def _verify_tls():
+    """MITE_HTTP_VERIFY_TLS=1 checks servers' TLS certificates (off by default, as in mite 2.11)."""
+    return os.environ.get("MITE_HTTP_VERIFY_TLS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class AcurlSessionWrapper:
@@ -48,6 +54,7 @@ class SessionPool:
 
     def __init__(self):
         self._wrapper = None
+        self._verify = _verify_tls()
 
     @asynccontextmanager
     async def session_context(self, context):
@@ -83,7 +90,7 @@ class SessionPool:
     def _checkout(self, context):
         if self._wrapper is None:
             self._wrapper = acurl.CurlWrapper(asyncio.get_running_loop())
-        session = self._wrapper.session()
+        session = self._wrapper.session(verify=self._verify)
         wrapped = AcurlSessionWrapper(session)
         native = isinstance(context, Context)
 
