@@ -1,4 +1,5 @@
 //! The collector: appends every raw frame to `DIR/current` and rolls it into `START_END[_ID]_N`.
+pub mod cat;
 mod json;
 
 pub use json::{frame_to_json, py_float_repr, value_to_json};

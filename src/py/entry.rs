@@ -20,6 +20,35 @@ fn opts_dict<'py>(py: Python<'py>, opts: &[(String, OptValue)]) -> PyResult<Boun
     Ok(d)
 }
 
+/// `mite cat FILE`: JSON lines on stdout; a malformed frame ends it with one line and status 1.
+fn cat_file(inv: &cli::Invocation) -> i32 {
+    let path = inv.str_opt("MSGPACK_FILE_PATH").unwrap_or_default();
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mite: error: cannot read {path}: {e}");
+            return 1;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = crate::collector::cat::cat(&data, inv.flag("--prettify-timestamps"), &mut out);
+    let _ = out.flush();
+    match result {
+        Ok(Ok(_)) => 0,
+        // A closed pipe (`mite cat f | head`) is a normal way to stop reading.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("mite: error: {e}");
+            1
+        }
+        Ok(Err(offset)) => {
+            eprintln!("mite: error: {path}: malformed msgpack at byte {offset}; the frames before it were printed");
+            1
+        }
+    }
+}
+
 /// Runs `mite ARGS...`; returns the exit status.
 #[pyfunction]
 pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
@@ -43,6 +72,12 @@ pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
         Command::ScenarioTest | Command::JourneyTest | Command::JourneyRun => py
             .import("mite.cli.test")?
             .getattr("run")?
+            .call1((opts,))?
+            .extract(),
+        Command::Cat => Ok(cat_file(&inv)),
+        Command::Uncat => py
+            .import("mite.cli.cat")?
+            .getattr("uncat")?
             .call1((opts,))?
             .extract(),
         other => {
