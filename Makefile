@@ -15,7 +15,7 @@ help: ## list the tasks
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.7,<2" pytest msgpack ruff
+	$(PY) -m pip install -q "maturin>=1.7,<2" pytest msgpack ruff brotli
 
 .PHONY: venv
 venv: $(PY) ## create the virtualenv with the build and test tools

@@ -356,7 +356,7 @@ impl Worker {
                 continue;
             };
             let result = match result {
-                Ok(()) => Ok(extract(&mut easy, a.start_time)),
+                Ok(()) => extract(&mut easy, a.start_time),
                 Err(e) => Err(TransferError::from(e)),
             };
             super::cookies::detach(easy.raw());

@@ -1,6 +1,7 @@
 //! The HTTP engine: libcurl's multi interface on its own thread, fed requests over a channel and
 //! handing finished transfers back in batches behind one eventfd wake-up.
 mod cookies;
+mod decode;
 mod engine;
 mod poller;
 mod request;

@@ -108,13 +108,22 @@ pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), cu
     } else {
         easy.custom_request(&method)?;
     }
-    // "" accepts every encoding this libcurl decodes, and decodes it.
-    easy.accept_encoding("")?;
+    // Bodies are decoded by `decode.rs` (libcurl here lacks brotli and zstd).
+    easy.http_content_decoding(false)?;
     easy.ssl_verify_peer(spec.verify)?;
     easy.ssl_verify_host(spec.verify)?;
     let mut headers = List::new();
+    let mut own_accept_encoding = false;
     for h in &spec.headers {
-        headers.append(&String::from_utf8_lossy(h))?;
+        let line = String::from_utf8_lossy(h);
+        own_accept_encoding |= line
+            .split(':')
+            .next()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("accept-encoding"));
+        headers.append(&line)?;
+    }
+    if !own_accept_encoding {
+        headers.append(super::decode::ACCEPT_ENCODING)?;
     }
     easy.http_headers(headers)?;
     if let Some((user, password)) = &spec.auth {
@@ -152,10 +161,18 @@ pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), cu
     Ok(())
 }
 
-/// Reads everything the response needs off a finished easy handle.
-pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Transfer {
-    let collected = std::mem::take(easy.get_mut());
-    Transfer {
+/// Reads everything the response needs off a finished easy handle; `Err` when the body does not
+/// decode as its Content-Encoding says (libcurl's code 61, as libcurl itself would report).
+pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Result<Transfer, TransferError> {
+    let mut collected = std::mem::take(easy.get_mut());
+    if let Some(encoding) = super::decode::content_encoding(&collected.header) {
+        collected.body =
+            super::decode::decode(&encoding, collected.body).map_err(|e| TransferError {
+                code: 61,
+                message: format!("Unrecognized or bad HTTP Content or Transfer-Encoding: {e}"),
+            })?;
+    }
+    Ok(Transfer {
         status: easy.response_code().unwrap_or(0),
         effective_url: easy
             .effective_url()
@@ -183,5 +200,5 @@ pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Transfer {
             .unwrap_or_default()
             .to_string(),
         start_time,
-    }
+    })
 }

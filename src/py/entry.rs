@@ -75,7 +75,11 @@ pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
             .call1((opts,))?
             .extract(),
         Command::Cat => Ok(cat_file(&inv)),
-        Command::Har => py.import("mite.har_to_mite")?.getattr("har")?.call1((opts,))?.extract(),
+        Command::Har => py
+            .import("mite.har_to_mite")?
+            .getattr("har")?
+            .call1((opts,))?
+            .extract(),
         Command::Uncat => py
             .import("mite.cli.cat")?
             .getattr("uncat")?
