@@ -973,8 +973,8 @@ ENDLESS = """
 """
 
 
-def interrupt(folder, scenario_spec):
-    """Runs `scenario test`, sends SIGINT once something was collected; returns (code, stderr)."""
+def interrupt(folder, scenario_spec, signum=signal.SIGINT):
+    """Runs `scenario test`, sends `signum` once something was collected; returns (code, stderr)."""
     current = folder / "collector_data" / "current"
     with open(folder / "stderr.txt", "w") as err:
         child = subprocess.Popen(
@@ -987,7 +987,7 @@ def interrupt(folder, scenario_spec):
         try:
             collecting = wait_for(lambda: current.exists() and current.stat().st_size > 0)
             assert collecting, "nothing was collected"
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signum)
             child.wait(timeout=30)
         finally:
             if child.poll() is None:
@@ -1006,6 +1006,17 @@ def test_sigint_stops_the_run_with_130_and_a_complete_collector_file(tmp_path):
     roots = {m["context_id"] for m in of_type(messages, "txn") if m["transaction"] == "__root__"}
     assert ticks and ticks == roots, "a journey started but its end was not collected"
     assert of_type(messages, "controller_report")[-1]["num_runners"] == 0
+
+
+def test_sigterm_stops_the_run_like_ctrl_c_with_143(tmp_path):
+    write_module(tmp_path, "endless", ENDLESS)
+    code, stderr = interrupt(tmp_path, "endless:scenario", signal.SIGTERM)
+    assert code == 143, stderr[-3000:]
+    assert "Traceback" not in stderr
+    messages = collected(tmp_path)  # fails on a torn last frame
+    ticks = {m["context_id"] for m in of_type(messages, "tick")}
+    roots = {m["context_id"] for m in of_type(messages, "txn") if m["transaction"] == "__root__"}
+    assert ticks and ticks == roots
 
 
 SLEEPY = """

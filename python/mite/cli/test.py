@@ -27,6 +27,7 @@ from .common import (
 
 LOG_FORMAT = "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
 GRACE_SECONDS = 5.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STAGE_PERIOD = 0.1
 logger = logging.getLogger(__name__)
 
@@ -164,23 +165,27 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
             if task not in keep:
                 task.cancel()
 
-    def on_sigint():
+    def on_signal(signum):
+        # Ctrl-C and SIGTERM (what containers and process managers send) stop the run the same
+        # way: no new journeys, a grace period, then everything collected is flushed.
         if interrupted:
             cancel_journeys()
             return
-        interrupted.append(True)
+        interrupted.append(signum)
         logger.warning("Interrupted: no new journeys; running ones get %.0fs to finish", GRACE_SECONDS)
         runner.stop()
         loop.call_later(GRACE_SECONDS, cancel_journeys)
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (NotImplementedError, RuntimeError):
-        pass
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError):
+            pass
     try:
         await run_task
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
@@ -230,7 +235,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     except (ScenarioError, TypeError) as e:
         failure = e
     except KeyboardInterrupt:
-        interrupted.append(True)
+        interrupted.append(signal.SIGINT)
     except RuntimeError:
         # The loop was stopped by the --debugging post-mortem exit; anything else is a bug.
         if runner.exit_code is None:
@@ -267,7 +272,8 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
     if interrupted:
-        return 130
+        # The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
+        return 128 + int(interrupted[0])
     if result["broken"]:
         print(f"mite: test failed: {'; '.join(result['broken'])}", file=sys.stderr)
         return 1
