@@ -1,6 +1,7 @@
 """Sessions: one cookie jar each, requests and redirects, over one native engine per loop."""
 
 import json as _json
+import os
 
 from mite._native import CurlEngine
 
@@ -13,11 +14,12 @@ _REDIRECT_TO_GET = frozenset((301, 302, 303))
 
 
 class CurlWrapper:
-    """acurl's entry point: `CurlWrapper(loop).session()`. One engine thread per wrapper."""
+    """acurl's entry point: `CurlWrapper(loop).session()`. One engine per wrapper: libcurl on its
+    own thread, or with MITE_HTTP_ENGINE=loop on the event loop's thread (acurl's design)."""
 
     def __init__(self, loop):
         self.loop = loop
-        self._engine = CurlEngine(loop)
+        self._engine = CurlEngine(loop, inline=os.environ.get("MITE_HTTP_ENGINE", "thread") == "loop")
         loop.add_reader(self._engine.fd, self._engine.drain)
 
     def session(self, timeout=None, http_version=None, verify=False):

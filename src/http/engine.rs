@@ -28,7 +28,7 @@ pub struct Completion {
     pub result: Result<Transfer, TransferError>,
 }
 
-enum Command {
+pub(super) enum Command {
     Submit {
         token: u64,
         session: SessionId,
@@ -89,7 +89,7 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("mite-http".into())
             .spawn(move || {
-                Worker::new(Multi::new(), done2, efd2).run(rx, &sleeping2, &epoll, &wake2);
+                Worker::new(Multi::new(), done2, Some(efd2)).run(rx, &sleeping2, &epoll, &wake2);
             })?;
         Ok(Engine {
             commands: tx,
@@ -173,10 +173,11 @@ struct Active {
     start_time: i64,
 }
 
-struct Worker {
+pub(super) struct Worker {
     multi: Multi,
     done: Arc<Mutex<Vec<Completion>>>,
-    efd: Arc<OwnedFd>,
+    /// Woken when completions arrive; `None` when the loop thread drives the worker itself.
+    efd: Option<Arc<OwnedFd>>,
     active: HashMap<usize, Active>,
     next_slot: usize,
     pool: Vec<Easy2<Collect>>,
@@ -185,7 +186,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(multi: Multi, done: Arc<Mutex<Vec<Completion>>>, efd: Arc<OwnedFd>) -> Self {
+    pub(super) fn new(
+        multi: Multi,
+        done: Arc<Mutex<Vec<Completion>>>,
+        efd: Option<Arc<OwnedFd>>,
+    ) -> Self {
         let mut multi = multi;
         // NOTE: as acurl: keep up to 1000 idle connections for reuse; multiplex HTTP/2.
         let _ = multi.set_max_connects(1000);
@@ -202,9 +207,8 @@ impl Worker {
         }
     }
 
-    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool, epoll: &Epoll, wake: &OwnedFd) {
-        let epfd = epoll.raw();
-        Epoll::watch(epfd, wake.as_raw_fd(), true, false);
+    /// Lets libcurl tell epoll which sockets to watch, and tell us when to call `timeout()`.
+    pub(super) fn install(&mut self, epfd: RawFd) -> Arc<Mutex<Option<Instant>>> {
         let _ = self.multi.socket_function(move |socket, events, _| {
             if events.remove() {
                 Epoll::forget(epfd, socket);
@@ -224,6 +228,49 @@ impl Worker {
             *d2.lock().expect("timer lock") = t.map(|t| Instant::now() + t);
             true
         });
+        deadline
+    }
+
+    /// Waits up to `timeout_ms` for ready sockets, drives them, fires a due timer, and queues
+    /// what finished. `wake` is the engine thread's own wake-up descriptor, if any.
+    pub(super) fn poll_once(
+        &mut self,
+        epoll: &Epoll,
+        timeout_ms: i32,
+        ready: &mut Vec<Ready>,
+        deadline: &Mutex<Option<Instant>>,
+        wake: Option<(RawFd, &AtomicBool)>,
+    ) {
+        epoll.wait(ready, timeout_ms);
+        if let Some((_, sleeping)) = wake {
+            sleeping.store(false, Ordering::SeqCst);
+        }
+        for r in ready.iter() {
+            if wake.is_some_and(|(fd, _)| fd == r.fd) {
+                let mut counter = [0u8; 8];
+                // SAFETY: reads at most 8 bytes into a live buffer (resets the eventfd).
+                unsafe { libc::read(r.fd, counter.as_mut_ptr().cast(), 8) };
+                continue;
+            }
+            let mut ev = Events::new();
+            ev.input(r.readable).output(r.writable).error(r.error);
+            let _ = self.multi.action(r.fd, &ev);
+        }
+        let expired = deadline
+            .lock()
+            .expect("timer lock")
+            .is_some_and(|at| at <= Instant::now());
+        if expired {
+            *deadline.lock().expect("timer lock") = None;
+            let _ = self.multi.timeout();
+        }
+        self.collect_finished();
+    }
+
+    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool, epoll: &Epoll, wake: &OwnedFd) {
+        let epfd = epoll.raw();
+        Epoll::watch(epfd, wake.as_raw_fd(), true, false);
+        let deadline = self.install(epfd);
         let mut ready: Vec<Ready> = Vec::with_capacity(64);
         loop {
             while let Ok(cmd) = rx.try_recv() {
@@ -241,33 +288,18 @@ impl Worker {
             };
             sleeping.store(true, Ordering::SeqCst);
             let timeout_ms = if rx.is_empty() { timeout_ms } else { 0 };
-            epoll.wait(&mut ready, timeout_ms);
-            sleeping.store(false, Ordering::SeqCst);
-            for r in &ready {
-                if r.fd == wake.as_raw_fd() {
-                    let mut counter = [0u8; 8];
-                    // SAFETY: reads at most 8 bytes into a live buffer (resets the eventfd).
-                    unsafe { libc::read(r.fd, counter.as_mut_ptr().cast(), 8) };
-                    continue;
-                }
-                let mut ev = Events::new();
-                ev.input(r.readable).output(r.writable).error(r.error);
-                let _ = self.multi.action(r.fd, &ev);
-            }
-            let expired = deadline
-                .lock()
-                .expect("timer lock")
-                .is_some_and(|at| at <= Instant::now());
-            if expired {
-                *deadline.lock().expect("timer lock") = None;
-                let _ = self.multi.timeout();
-            }
-            self.collect_finished();
+            self.poll_once(
+                epoll,
+                timeout_ms,
+                &mut ready,
+                &deadline,
+                Some((wake.as_raw_fd(), sleeping)),
+            );
         }
     }
 
     /// Handles one command; false means stop.
-    fn command(&mut self, cmd: Command) -> bool {
+    pub(super) fn command(&mut self, cmd: Command) -> bool {
         match cmd {
             Command::Submit {
                 token,
@@ -298,7 +330,13 @@ impl Worker {
         true
     }
 
-    fn start(&mut self, token: u64, session: SessionId, spec: &RequestSpec, start_time: i64) {
+    pub(super) fn start(
+        &mut self,
+        token: u64,
+        session: SessionId,
+        spec: &RequestSpec,
+        start_time: i64,
+    ) {
         let mut easy = self
             .pool
             .pop()
@@ -395,12 +433,12 @@ impl Worker {
         let was_empty = done.is_empty();
         done.push(c);
         drop(done);
-        if was_empty {
-            signal(&self.efd);
+        if let (true, Some(efd)) = (was_empty, &self.efd) {
+            signal(efd);
         }
     }
 
-    fn cookie_lines(&mut self, session: SessionId) -> Vec<String> {
+    pub(super) fn cookie_lines(&mut self, session: SessionId) -> Vec<String> {
         let Some((jar, _)) = self.jars.get(&session) else {
             return Vec::new();
         };

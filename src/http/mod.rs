@@ -3,10 +3,12 @@
 mod cookies;
 mod decode;
 mod engine;
+mod inline;
 mod poller;
 mod request;
 mod transfer;
 
 pub use engine::{Completion, Engine, SessionId};
+pub use inline::InlineEngine;
 pub use request::{HttpVersion, RequestSpec};
 pub use transfer::{Timings, Transfer, TransferError};

@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt};
 
 use super::context::{Context, Fields};
-use crate::http::{Engine, HttpVersion, RequestSpec, SessionId, Transfer};
+use crate::http::{Engine, HttpVersion, InlineEngine, RequestSpec, SessionId, Transfer};
 
 static ACURL_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -28,11 +28,30 @@ fn acurl_error(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// session's finaliser may run on another thread; closing a session is only a channel send).
 #[pyclass(module = "mite._native")]
 pub struct CurlEngine {
-    engine: Option<Engine>,
+    engine: Option<Backend>,
     loop_: Py<PyAny>,
     pending: HashMap<u64, Py<PyAny>>,
     next_token: u64,
+    /// Loop-thread mode: the pending `call_later` for libcurl's timer, and whether a pump is queued.
+    timer: Option<Py<PyAny>>,
+    pump_queued: bool,
 }
+
+/// Where libcurl runs: its own thread (the default), or the loop thread itself.
+enum Backend {
+    Thread(Engine),
+    Inline(LoopEngine),
+}
+
+/// The loop-thread engine behind a mutex. libcurl handles may move between threads but must
+/// never be used by two at once; the mutex guarantees that (a session's finaliser can run on
+/// another thread), so sharing is sound although the handles are raw pointers.
+struct LoopEngine(std::sync::Mutex<InlineEngine>);
+
+// SAFETY: every access goes through the mutex (see above).
+unsafe impl Send for LoopEngine {}
+// SAFETY: as above.
+unsafe impl Sync for LoopEngine {}
 
 fn bytes_list(items: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Vec<u8>>> {
     let Some(items) = items.filter(|i| !i.is_none()) else {
@@ -48,50 +67,78 @@ fn pair(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, String)>> {
 }
 
 impl CurlEngine {
-    fn engine(&self) -> PyResult<&Engine> {
+    fn backend(&self) -> PyResult<&Backend> {
         self.engine
             .as_ref()
             .ok_or_else(|| PyOSError::new_err("the HTTP engine is closed"))
+    }
+
+    fn inline(e: &LoopEngine) -> std::sync::MutexGuard<'_, InlineEngine> {
+        e.0.lock().expect("inline engine lock")
     }
 }
 
 #[pymethods]
 impl CurlEngine {
+    /// `inline=True` drives libcurl on the loop thread instead of an engine thread.
     #[new]
-    fn new(loop_: Py<PyAny>) -> PyResult<Self> {
-        let engine = Engine::start().map_err(|e| PyOSError::new_err(e.to_string()))?;
+    #[pyo3(signature = (loop_, inline=false))]
+    fn new(loop_: Py<PyAny>, inline: bool) -> PyResult<Self> {
+        let os = |e: std::io::Error| PyOSError::new_err(e.to_string());
+        let backend = if inline {
+            Backend::Inline(LoopEngine(std::sync::Mutex::new(
+                InlineEngine::start().map_err(os)?,
+            )))
+        } else {
+            Backend::Thread(Engine::start().map_err(os)?)
+        };
         Ok(CurlEngine {
-            engine: Some(engine),
+            engine: Some(backend),
             loop_,
             pending: HashMap::new(),
             next_token: 1,
+            timer: None,
+            pump_queued: false,
         })
     }
 
     /// The descriptor to watch with `loop.add_reader(fd, engine.drain)`.
     #[getter]
     fn fd(&self) -> PyResult<i32> {
-        Ok(self.engine()?.fd())
+        Ok(match self.backend()? {
+            Backend::Thread(e) => e.fd(),
+            Backend::Inline(e) => Self::inline(e).fd(),
+        })
     }
 
     fn open_session(&self) -> PyResult<SessionId> {
-        Ok(self.engine()?.open_session())
+        Ok(match self.backend()? {
+            Backend::Thread(e) => e.open_session(),
+            Backend::Inline(e) => Self::inline(e).open_session(),
+        })
     }
 
     fn close_session(&self, session: SessionId) {
-        if let Some(e) = &self.engine {
-            e.close_session(session);
+        match &self.engine {
+            Some(Backend::Thread(e)) => e.close_session(session),
+            Some(Backend::Inline(e)) => Self::inline(e).close_session(session),
+            None => {}
         }
     }
 
     /// The session's cookie-file lines.
     fn cookies(&self, py: Python<'_>, session: SessionId) -> PyResult<Vec<String>> {
-        let engine = self.engine()?;
-        Ok(py.detach(|| engine.cookies(session)))
+        Ok(match self.backend()? {
+            Backend::Thread(e) => py.detach(|| e.cookies(session)),
+            Backend::Inline(e) => Self::inline(e).cookies(session),
+        })
     }
 
     fn erase_cookies(&self, session: SessionId) -> PyResult<()> {
-        self.engine()?.erase_cookies(session);
+        match self.backend()? {
+            Backend::Thread(e) => e.erase_cookies(session),
+            Backend::Inline(e) => Self::inline(e).erase_cookies(session),
+        }
         Ok(())
     }
 
@@ -100,7 +147,7 @@ impl CurlEngine {
         cert=None, timeout=None, http_version=None, verify=false))]
     #[allow(clippy::too_many_arguments)]
     fn request<'py>(
-        &mut self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         session: SessionId,
         method: Vec<u8>,
@@ -143,26 +190,68 @@ impl CurlEngine {
             http_version,
             verify,
         };
-        let fut = self
+        let mut this = slf.borrow_mut();
+        let fut = this
             .loop_
             .bind(py)
             .call_method0(intern!(py, "create_future"))?;
-        let token = self.next_token;
-        self.next_token += 1;
+        let token = this.next_token;
+        this.next_token += 1;
         let start = crate::report::log::unix_now() as i64;
-        self.engine()?.submit(token, session, spec, start);
-        self.pending.insert(token, fut.clone().unbind());
+        let queue_pump = match this.backend()? {
+            Backend::Thread(e) => {
+                e.submit(token, session, spec, start);
+                false
+            }
+            Backend::Inline(e) => {
+                Self::inline(e).submit(token, session, &spec, start);
+                !this.pump_queued
+            }
+        };
+        this.pending.insert(token, fut.clone().unbind());
+        if queue_pump {
+            // One pump per loop iteration starts every request submitted in it.
+            this.pump_queued = true;
+            let loop_ = this.loop_.clone_ref(py);
+            drop(this);
+            loop_.bind(py).call_method1(
+                intern!(py, "call_soon"),
+                (slf.getattr(intern!(py, "drain"))?,),
+            )?;
+        }
         Ok(fut)
     }
 
-    /// Resolves the futures of every finished transfer (the eventfd's reader callback).
-    fn drain(&mut self, py: Python<'_>) -> PyResult<()> {
-        let done = match &self.engine {
-            Some(e) => e.take_done(),
+    /// Resolves the futures of every finished transfer (the eventfd's reader callback). In
+    /// loop-thread mode it first drives libcurl, then re-arms libcurl's timer.
+    fn drain(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        let mut this = slf.borrow_mut();
+        this.pump_queued = false;
+        let done = match &this.engine {
+            Some(Backend::Thread(e)) => e.take_done(),
+            Some(Backend::Inline(e)) => {
+                let mut e = Self::inline(e);
+                e.pump();
+                e.take_done()
+            }
             None => return Ok(()),
         };
+        if let Some(Backend::Inline(e)) = &this.engine {
+            let next = Self::inline(e).next_timer();
+            if let Some(old) = this.timer.take() {
+                old.bind(py).call_method0(intern!(py, "cancel"))?;
+            }
+            if let Some(d) = next {
+                let drain = slf.getattr(intern!(py, "drain"))?;
+                let handle = this
+                    .loop_
+                    .bind(py)
+                    .call_method1(intern!(py, "call_later"), (d.as_secs_f64(), drain))?;
+                this.timer = Some(handle.unbind());
+            }
+        }
         for c in done {
-            let Some(fut) = self.pending.remove(&c.token) else {
+            let Some(fut) = this.pending.remove(&c.token) else {
                 continue;
             };
             let fut = fut.bind(py);
@@ -188,9 +277,13 @@ impl CurlEngine {
         self.pending.len()
     }
 
-    /// Stops the engine thread (in-flight futures are left unresolved).
-    fn close(&mut self) {
+    /// Stops the engine (in-flight futures are left unresolved).
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        if let Some(t) = self.timer.take() {
+            t.bind(py).call_method0(intern!(py, "cancel"))?;
+        }
         self.engine = None;
+        Ok(())
     }
 }
 
