@@ -40,6 +40,8 @@ demo: install ## install, start a local target, run the HTTP example (about 15 s
 test: dev ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
+	# The HTTP suite again on the loop-thread engine design, so both designs stay correct.
+	MITE_HTTP_ENGINE=loop $(PY) -m pytest -q tests/http
 
 .PHONY: lint
 lint: $(PY) ## rustfmt, clippy and ruff
