@@ -51,18 +51,12 @@ class DirectRunnerTransport:
 class _PythonStage:
     """User processors and the collector filter: run on the loop thread, in batches."""
 
-    def __init__(self, opts, sink):
+    def __init__(self, opts, specs, sink):
         self.sink = sink
         self.listeners, self.raw_listeners, self.closers = [], [], []
         self.failures = []
-        self.native = set()
         self.filter = None
-        for spec in (opts.get("--message-processors") or "").split(","):
-            if not spec:
-                continue
-            if spec in NATIVE:
-                self.native.add(NATIVE[spec])
-                continue
+        for spec in specs:
             processor = spec_import(spec)(opts)
             if hasattr(processor, "process_message"):
                 self.listeners.append((spec, processor.process_message))
@@ -198,26 +192,25 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     for journey_spec, datapool, volume_model in scenarios:
         scenario_manager.add_scenario(journey_spec, datapool, volume_model)
     controller = Controller(test_name, scenario_manager, config_manager)
-    stage_opts_native = {
-        NATIVE[s] for s in (opts.get("--message-processors") or "").split(",") if s in NATIVE
-    }
+    native, python_specs = _processor_specs(opts)
     pipeline = LocalPipeline(
         collector_dir=opts.get("--collector-dir") or "collector_data",
         collector_roll=int(opts.get("--collector-roll") or 100000),
         collector_use_json=bool(opts.get("--collector-use-json")),
         collector_filtered=bool(opts.get("--collector-filter")),
         recorder_dir=opts.get("--recorder-dir") or "recorder_data",
-        console="console" in stage_opts_native,
+        console="console" in native,
         hide_constant_logs=bool(opts.get("--hide-constant-logs")),
         journey_logging=bool(opts.get("--journey-logging")),
-        log_messages="log_messages" in stage_opts_native,
-        tap=_needs_tap(opts),
+        log_messages="log_messages" in native,
+        # Python consumers read frames on the loop thread; only then are frames kept for them.
+        tap=bool(python_specs or opts.get("--collector-filter")),
         keep_samples=bool(opts.get("--report")),
     )
     sink = pipeline.sink
     _SENDER.bind(sink)
     try:
-        stage = _PythonStage(opts, sink)
+        stage = _PythonStage(opts, python_specs, sink)
     except BaseException:
         pipeline.finish(report=False)
         raise
@@ -280,9 +273,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     return 0
 
 
-def _needs_tap(opts):
-    specs = [s for s in (opts.get("--message-processors") or "").split(",") if s and s not in NATIVE]
-    return bool(specs or opts.get("--collector-filter"))
+def _processor_specs(opts):
+    """`--message-processors` split into the native ones switched on by name and Python specs."""
+    specs = [s for s in (opts.get("--message-processors") or "").split(",") if s]
+    return {NATIVE[s] for s in specs if s in NATIVE}, [s for s in specs if s not in NATIVE]
 
 
 def _scenario_test(opts):
