@@ -3,7 +3,6 @@
 import json
 import warnings
 
-from ._cookies import cookie_dict, parse_cookie_string
 from ._headers import CaseInsensitiveDefaultDict, CaseInsensitiveDict
 
 
@@ -75,7 +74,7 @@ class Response:
     @property
     def cookies(self):
         """The session's whole jar, as acurl reports it."""
-        return cookie_dict(parse_cookie_string(c) for c in self._session._cookie_lines())
+        return self._session.cookies()
 
     @property
     def history(self):

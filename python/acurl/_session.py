@@ -5,7 +5,7 @@ import os
 
 from mite._native import CurlEngine
 
-from ._cookies import session_cookie_for_url
+from ._cookies import cookie_dict, parse_cookie_string, session_cookie_for_url
 from ._errors import RequestError
 from ._request import Request
 from ._response import Response
@@ -63,8 +63,6 @@ class Session:
 
     def cookies(self):
         """name -> value of every cookie in the session's jar."""
-        from ._cookies import cookie_dict, parse_cookie_string
-
         return cookie_dict(parse_cookie_string(c) for c in self._cookie_lines())
 
     def erase_all_cookies(self):
