@@ -15,7 +15,7 @@ help: ## list the tasks
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.7,<2" pytest msgpack ruff brotli
+	$(PY) -m pip install -q "maturin>=1.7,<2" pytest msgpack ruff brotli pyzmq
 
 .PHONY: venv
 venv: $(PY) ## create the virtualenv with the build and test tools
@@ -36,8 +36,27 @@ demo: install ## install, start a local target, run the HTTP example (about 15 s
 		sleep 0.5; MITE_CONF_target=http://127.0.0.1:$(DEMO_PORT) \
 		../$(VENV)/bin/mite scenario test http_example:scenario --report; }
 
+# The reference mite 2.11.0 in its own virtualenv: the distributed-mode suite runs components of both
+# side by side (tests/distributed). Its acurl builds against the libcurl headers; promtool and
+# prometheus check the exporter's text and scrape it for real.
+MITE_REF_VENV ?= $(HOME)/.cache/mite-ref-venv
+export MITE_REF_VENV
+
+.PHONY: ref-venv
+ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mite-ref-venv
+	@missing=(); \
+	[ -e /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -e /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev); \
+	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
+	fi
+	@if [ ! -x "$(MITE_REF_VENV)/bin/mite" ]; then \
+		$(PYTHON) -m venv "$(MITE_REF_VENV)" && \
+		"$(MITE_REF_VENV)/bin/pip" install -q mite==2.11.0; \
+	fi
+
 .PHONY: test
-test: dev ## build, then run the Rust and Python tests
+test: dev ref-venv ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
 	# The HTTP suite again on the loop-thread engine design, so both designs stay correct.
