@@ -196,12 +196,14 @@ def _log_tail(path, limit=6000):
 class Component:
     """One `mite <name> ...` process, its stdout and stderr captured in files."""
 
-    def __init__(self, deployment, name, args, impl, env, log_level, label):
+    def __init__(self, deployment, name, args, impl, env, log_level, label, argv=None):
         self.name = name
         self.impl = impl
-        self.is_ref = is_ref(impl)
+        self.is_ref = impl is not None and is_ref(impl)
         self.label = label
-        self.argv = [str(mite_for(impl)), f"--log-level={log_level}", name, *map(str, args)]
+        if argv is None:
+            argv = [str(mite_for(impl)), f"--log-level={log_level}", name, *map(str, args)]
+        self.argv = [str(a) for a in argv]
         logs = deployment.dir / "logs"
         logs.mkdir(exist_ok=True)
         self.stdout_path = logs / f"{label}.stdout"
@@ -220,6 +222,10 @@ class Component:
             )
         self.started = time.monotonic()
         self.expected_exit = False
+
+    @property
+    def kind(self):
+        return "ref" if self.is_ref else "ours" if self.impl else "program"
 
     @property
     def pid(self):
@@ -241,7 +247,7 @@ class Component:
     def describe(self):
         state = "running" if self.alive() else f"exited {self.proc.returncode}"
         return (
-            f"--- {self.label} [{'ref' if self.is_ref else 'ours'}] pid {self.pid} {state}\n"
+            f"--- {self.label} [{self.kind}] pid {self.pid} {state}\n"
             f"    argv: {' '.join(self.argv)}\n"
             f"--- {self.label} stderr:\n{_log_tail(self.stderr_path)}\n"
             f"--- {self.label} stdout:\n{_log_tail(self.stdout_path, 2000)}\n"
@@ -330,6 +336,12 @@ class Deployment:
             self._labels[name] = n
             label = name if n == 1 else f"{name}{n}"
         component = Component(self, name, args, impl, env, log_level, label)
+        self.components.append(component)
+        return component
+
+    def start_program(self, label, argv, env=None):
+        """Starts another program (not mite) the same way, e.g. a real Prometheus."""
+        component = Component(self, label, (), None, env, None, label, argv=argv)
         self.components.append(component)
         return component
 
@@ -703,3 +715,178 @@ def reference_extra_stat_names():
 def without_reference_extras(dump):
     extras = reference_extra_stat_names()
     return [stat for stat in dump if stat["name"] not in extras]
+
+
+# -- a whole deployment --------------------------------------------------------------------------
+
+PIPELINE_PROBE_TEST = "dist_test_probe"
+FLUSH_TYPE = "dist_test_flush"
+
+
+def pipeline_probe(n):
+    """A txn of its own test (so stats counts it under a label nobody else uses), padded past the
+    reference collector's 8 KiB write buffer so that it reaches the file at once."""
+    return {"type": "txn", "test": PIPELINE_PROBE_TEST, "journey": "probe", "transaction": "probe",
+            "had_error": False, "n": n, "pad": "p" * 9000}
+
+
+def is_test_traffic(msg):
+    return isinstance(msg, dict) and (
+        msg.get("test") == PIPELINE_PROBE_TEST or msg.get("type") in (PROBE_TYPE, FLUSH_TYPE)
+    )
+
+
+def whole_frames(path):
+    """The whole frames at the start of a file that may still be being written."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    unpacker = msgpack.Unpacker(raw=False, use_list=False, strict_map_key=False,
+                                max_buffer_size=2**31 - 1)
+    unpacker.feed(data)
+    out = []
+    with contextlib.suppress(Exception):
+        out.extend(unpacker)
+    return out
+
+
+class Pipeline:
+    """duplicator -> (stats -> prometheus_exporter, collector), each of the given implementation,
+    on fresh loopback addresses; `message` is where runners and the controller send."""
+
+    def __init__(self, deployment, duplicator="ours", stats="ours", collector="ours",
+                 exporter="ours", collector_args=(), start=True):
+        self.dep = deployment
+        self.impls = {"duplicator": duplicator, "stats": stats, "collector": collector,
+                      "exporter": exporter}
+        self.message = free_address()
+        self.to_stats = free_address()
+        self.to_collector = free_address()
+        self.stats_out = free_address()
+        self.web_port = free_port()
+        self.collector_dir = deployment.dir / "collector_data"
+        self.collector_args = collector_args
+        self.exporter = self.stats = self.collector = self.duplicator = None
+        self.inject = None
+        if start:
+            self.start_exporter()
+            self.start_stats()
+            self.start_collector()
+            self.start_duplicator()
+
+    def start_exporter(self):
+        self.exporter = self.dep.start(
+            "prometheus_exporter", f"--stats-out-socket={self.stats_out}",
+            f"--web-address=127.0.0.1:{self.web_port}", impl=self.impls["exporter"])
+
+    def start_stats(self):
+        self.stats = self.dep.start(
+            "stats", f"--stats-in-socket={self.to_stats}", f"--stats-out-socket={self.stats_out}",
+            impl=self.impls["stats"])
+
+    def start_collector(self):
+        self.collector = self.dep.start(
+            "collector", f"--collector-socket={self.to_collector}",
+            f"--collector-dir={self.collector_dir.name}", *self.collector_args,
+            impl=self.impls["collector"])
+
+    def start_duplicator(self):
+        self.duplicator = self.dep.start(
+            "duplicator", f"--message-socket={self.message}", self.to_stats, self.to_collector,
+            impl=self.impls["duplicator"])
+        self.inject = self.dep.push_connect(self.message, watch=[self.duplicator])
+
+    @property
+    def components(self):
+        return [c for c in (self.exporter, self.stats, self.collector, self.duplicator) if c]
+
+    def body(self):
+        got = scrape(self.web_port)
+        return got[2] if got else None
+
+    def wait_ready(self, timeout=40.0):
+        """Sends probes into the duplicator until one has come out of the exporter and one is in
+        the collector's file: every connection is up (the duplicator drops what it cannot send)."""
+        deadline = time.monotonic() + timeout
+        n = 0
+        while True:
+            self.inject.send(pipeline_probe(n))
+            n += 1
+            time.sleep(0.2)
+            body = self.body() or ""
+            exported = f'test="{PIPELINE_PROBE_TEST}"' in body
+            collected = any(
+                is_test_traffic(m) for m in whole_frames(self.collector_dir / "current")
+            )
+            if exported and collected:
+                return n
+            self.dep.assert_alive(*self.components)
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"pipeline not ready after {timeout} s: exporter has a probe: {exported}, "
+                    f"collector has one: {collected}\n/metrics:\n{body}"
+                )
+
+    def settled(self, name="mite_http_response_total", quiet=1.5, timeout=30.0):
+        return settled_scrape(self.web_port, name, quiet, timeout, watch=[self.exporter])
+
+    def collected(self):
+        """Every message the collector wrote, test traffic left out. Ours is stopped (SIGINT) and
+        must have written everything by then; the reference, which loses its buffer when it
+        stops, gets two frames bigger than that buffer through the duplicator instead, and is
+        read once the second one is in its file. Call after reading the exporter: the flush
+        frames also reach stats."""
+        if self.collector.is_ref:
+            self.inject.send({"type": FLUSH_TYPE, "n": 1, "pad": "f" * 65536})
+            time.sleep(0.5)
+            self.inject.send({"type": FLUSH_TYPE, "n": 2, "pad": "f" * 65536})
+            wait_for(
+                lambda: any(
+                    isinstance(m, dict) and m.get("type") == FLUSH_TYPE and m.get("n") == 2
+                    for m in whole_frames(self.collector_dir / "current")
+                ),
+                20, "the flush frames in the collector's file", [self.collector],
+            )
+        else:
+            self.collector.signal(signal.SIGINT)
+            self.collector.wait(15)
+        return [m for m in collected_messages(self.collector_dir) if not is_test_traffic(m)]
+
+
+class Control:
+    """A controller and its runners, sending to `message`."""
+
+    def __init__(self, deployment, scenario_spec, message, controller="ours",
+                 runners=("ours", "ours"), controller_args=(), runner_args=(), start=True):
+        self.dep = deployment
+        self.spec = scenario_spec
+        self.message = message
+        self.address = free_address()
+        self.impl = controller
+        self.runner_impls = runners
+        self.controller_args = controller_args
+        self.runner_args = runner_args
+        self.controller = None
+        self.runners = []
+        if start:
+            self.start_controller()
+            self.start_runners()
+
+    def start_controller(self):
+        self.controller = self.dep.start(
+            "controller", self.spec, f"--message-socket={self.message}",
+            f"--controller-socket={self.address}", *self.controller_args, impl=self.impl)
+
+    def start_runners(self):
+        for impl in self.runner_impls:
+            self.runners.append(self.dep.start(
+                "runner", f"--message-socket={self.message}",
+                f"--controller-socket={self.address}", *self.runner_args, impl=impl))
+
+    def wait_finished(self, timeout=60.0):
+        """Waits for the controller and every runner to exit by themselves; all must exit 0."""
+        deadline = time.monotonic() + timeout
+        for c in [self.controller, *self.runners]:
+            rc = c.wait(max(1.0, deadline - time.monotonic()))
+            assert rc == 0, f"{c.label} exited {rc}\n{c.describe()}"
