@@ -13,9 +13,8 @@ import faulthandler
 import signal
 import sys
 
-import pytest
-
 import distsupport
+import pytest
 
 DEFAULT_TIMEOUT = 60
 

@@ -6,7 +6,6 @@ must agree exactly. The interop tests mix components of ours and of mite 2.11.0.
 import time
 
 import pytest
-
 from distsupport import (
     Control,
     Pipeline,

@@ -4,7 +4,6 @@ import signal
 import time
 
 import pytest
-
 from distsupport import (
     beyond_reference,
     free_address,
@@ -94,6 +93,7 @@ def test_sigusr1_dumps_the_next_n_messages_to_stdout(deployment):
     assert dup.stdout() == ""
     dup.signal(signal.SIGUSR1)
     time.sleep(1.0)  # the handler runs asynchronously; nothing tells us when it has
+    dup.assert_alive("after SIGUSR1")
     messages = [
         {"type": "txn", "b": b"GET", "t": (1, 2.5, None, True), "it's": "é", 7: {1: -1}},
         {"type": "http_metrics", "total_time": 0.000123, "big": 1718000000.123456, "neg": -3},

@@ -7,7 +7,6 @@ import subprocess
 import time
 
 import pytest
-
 from distsupport import (
     beyond_reference,
     free_address,

@@ -7,7 +7,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from distsupport import (
     Control,
     Pipeline,

@@ -5,7 +5,6 @@ decode a frame) and not others; those are strict xfails when the reference is un
 import time
 
 import pytest
-
 from distsupport import (
     PROBE_TYPE,
     Control,
@@ -66,7 +65,8 @@ def test_stats_survives_bad_frames(deployment):
     stats.collect(quiet=1.5, limit=30)
     stats.proc.assert_alive()
     metrics = merge_dumps(stats.dumps)["mite_http_response_total"]["metrics"]
-    assert metrics == {("t", "", "", b"GET", ""): 1}
+    # (What becomes of the http_metrics without any fields is not the point here.)
+    assert metrics[("t", "", "", b"GET", "")] == 1, metrics
 
 
 @pytest.mark.dist_timeout(90)
