@@ -851,7 +851,8 @@ class Pipeline:
         else:
             self.collector.signal(signal.SIGINT)
             self.collector.wait(15)
-        return [m for m in collected_messages(self.collector_dir) if not is_test_traffic(m)]
+        self.all_collected = collected_messages(self.collector_dir)
+        return [m for m in self.all_collected if not is_test_traffic(m)]
 
 
 class Control:

@@ -92,20 +92,28 @@ def test_nothing_lost(deployment, target):
 @pytest.mark.dist_timeout(120)
 @beyond_reference("counting frames and logging the totals at shutdown")
 def test_every_component_logs_its_totals(deployment, target):
+    """Each component's `totals:` line at shutdown, and the counts add up: what the controller
+    and the runners say they sent is what the duplicator received and the collector wrote."""
     pipeline, control, body, messages = run_deployment(deployment, target)
-    frames_written = len(messages)
     for c in pipeline.components:
         c.stop()
     logs = {c.label: c.stderr() for c in deployment.components}
+    counts = {}
     for label, text in logs.items():
-        assert totals(text) is not None, f"{label} logged no `totals:` line:\n{text[-3000:]}"
-    collector = totals(logs["collector"])
-    # The collector wrote everything it received, test traffic included.
-    assert collector["received"] == collector["written"] >= frames_written, collector
+        counts[label] = totals(text)
+        assert counts[label] is not None, f"{label} logged no `totals:` line:\n{text[-3000:]}"
+    senders = [control.controller.label] + [r.label for r in control.runners]
+    for label in senders:
+        assert "sent" in counts[label], (label, counts[label])
+    sent = sum(counts[label]["sent"] for label in senders)
+    assert len(messages) == sent, "the collector wrote every frame the controller and runners sent"
+    assert counts["duplicator"]["received"] == sent + pipeline.inject.sent, counts["duplicator"]
+    collector = counts["collector"]
+    assert collector["received"] == collector["written"] == len(pipeline.all_collected), collector
     assert collector.get("dropped", 0) == 0, collector
-    duplicator = totals(logs["duplicator"])
-    assert duplicator.get("dropped", 0) == 0, duplicator
-    assert duplicator["received"] >= frames_written, duplicator
+    assert counts["stats"]["received"] >= sent, counts["stats"]
+    assert counts["stats"].get("dropped", 0) == 0, counts["stats"]
+    assert counts["prometheus_exporter"]["received"] > 0, counts["prometheus_exporter"]
 
 
 INTEROP = {

@@ -182,8 +182,10 @@ def test_a_runner_whose_controller_is_gone_exits(deployment, target):
     assert rc != 0, "losing the controller is a failure"
     stderr = runner.stderr()
     assert "Traceback" not in stderr, stderr[-3000:]
-    lines = [line for line in stderr.splitlines() if "controller" in line.lower()]
-    assert lines, "no line on stderr says what happened:\n" + stderr[-3000:]
+    # One `mite: error: ...` line (the convention of every command) says what happened.
+    lines = [line for line in stderr.splitlines() if line.startswith("mite:")]
+    assert len(lines) == 1, "not one `mite: error:` line on stderr:\n" + stderr[-3000:]
+    assert lines[0].startswith("mite: error: ") and "controller" in lines[0], lines
     served = target.served
     time.sleep(1.0)
     assert target.served == served, "the runner's journeys stopped with it"
