@@ -3,11 +3,15 @@ pub mod bus;
 pub mod cli;
 pub mod collector;
 pub mod control;
+pub mod duplicator;
+pub mod exporter;
 pub mod http;
 pub mod pipeline;
 pub mod py;
 pub mod recorder;
 pub mod report;
+pub mod stats;
+pub mod transport;
 
 use pyo3::prelude::*;
 

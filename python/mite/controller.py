@@ -46,6 +46,11 @@ class Controller:
             not self._scenario_manager.is_active(),
         )
 
+    def request_work_stopped(self, runner_id, current_work, completed_data_ids, max_work=None):
+        """Bookkeeping for a work request answered with "stop" (no new work is planned)."""
+        self._work_tracker.set_actual(runner_id, current_work)
+        self._runner_tracker.update(runner_id)
+
     def report(self, sender):
         required = self._scenario_manager.get_required_work()
         active = self._runner_tracker.get_active()

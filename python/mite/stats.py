@@ -138,6 +138,7 @@ def matcher_by_type(*targets):
     def type_matcher(msg):
         return msg.get("type", None) in targets
 
+    type_matcher._mite_types = targets
     return type_matcher
 
 
@@ -149,6 +150,7 @@ def extractor(labels, value_key=None):
         yield key, 1 if value_key is None else msg[value_key]
 
     extract_items.labels = labels
+    extract_items._mite_fields = (tuple(labels), value_key)
     return Extractor(labels=labels, extract=extract_items)
 
 
@@ -160,6 +162,7 @@ def controller_report_extractor(dict_key):
         for scenario_id, value in msg[dict_key].items():
             yield (test, scenario_id), value
 
+    extract_items._mite_report_key = dict_key
     return Extractor(labels=("test", "scenario_id"), extract=extract_items)
 
 
@@ -192,6 +195,49 @@ _MITE_STATS = [
 ]
 
 
+_NATIVE_KINDS = {Counter: "Counter", Accumulator: "Accumulator", Gauge: "Gauge", Histogram: "Histogram"}
+
+
+def native_spec(stat):
+    """The native form of a stat built from this module's classes and helpers (so `mite stats`
+    runs it without Python per message), or None for anything else, which runs in Python."""
+    kind = _NATIVE_KINDS.get(type(stat))
+    types = getattr(stat.matcher, "_mite_types", None)
+    extract = getattr(stat.extractor, "extract", None)
+    if kind is None or types is None or not all(isinstance(t, str) for t in types):
+        return None
+    labels = list(stat.extractor.labels)
+    if not all(isinstance(label, str) for label in labels):
+        return None
+    report_key = getattr(extract, "_mite_report_key", None)
+    fields = getattr(extract, "_mite_fields", None)
+    if report_key is not None and isinstance(report_key, str):
+        value_key = None
+    elif fields is not None and list(fields[0]) == labels and (fields[1] is None or isinstance(fields[1], str)):
+        value_key = fields[1]
+    else:
+        return None
+    bins = [float(b) for b in stat.bins] if kind == "Histogram" else None
+    return (kind, stat.name, list(types), labels, value_key, report_key, bins)
+
+
+def load_stats(include=None, exclude=None):
+    """The stats registered under the `mite_stats` entry-point group, as mite 2.11 loads them."""
+    loaded = []
+    for entry_point in importlib.metadata.entry_points(group="mite_stats"):
+        if include is not None and entry_point.name not in include:
+            continue
+        if exclude is not None and entry_point.name in exclude:
+            continue
+        # The root logger, as in mite 2.11: extensions' tests patch logging.info.
+        logging.info(f"Registering stats processors from {entry_point.name}")
+        try:
+            loaded += entry_point.load()
+        except Exception as e:
+            logging.warning(f"Failed to load stats from entry point {entry_point.name}: {e}")
+    return loaded
+
+
 class Stats:
     """Runs every stat registered under the `mite_stats` entry-point group over each message.
 
@@ -200,18 +246,7 @@ class Stats:
     """
 
     def __init__(self, sender, include=None, exclude=None):
-        self._all_stats = []
-        for entry_point in importlib.metadata.entry_points(group="mite_stats"):
-            if include is not None and entry_point.name not in include:
-                continue
-            if exclude is not None and entry_point.name in exclude:
-                continue
-            # The root logger, as in mite 2.11: extensions' tests patch logging.info.
-            logging.info(f"Registering stats processors from {entry_point.name}")
-            try:
-                self._all_stats += entry_point.load()
-            except Exception as e:
-                logging.warning(f"Failed to load stats from entry point {entry_point.name}: {e}")
+        self._all_stats = load_stats(include, exclude)
         self.sender = sender
         self.dump_timeout = time.time() + DUMP_INTERVAL
 

@@ -1,12 +1,15 @@
 //! The local message pipeline: one native thread that feeds every frame to the collector, the
 //! recorder, the request stats and the message log, so none of it runs on the journeys' thread.
+mod forward;
 mod inbox;
 mod messages;
 
 pub use inbox::Inbox;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -38,6 +41,8 @@ pub struct PipelineConfig {
     pub console: ConsoleConfig,
     /// mite 2.11's MsgOutput: exceptions at WARNING, every message at DEBUG.
     pub log_messages: bool,
+    /// Distributed mode: every frame also goes to this PUSH address (`--message-socket`).
+    pub forward: Option<String>,
 }
 
 /// What every consumer did, so the end of a run can show nothing was lost.
@@ -49,6 +54,11 @@ pub struct Totals {
     pub recorded: u64,
     pub refused: u64,
     pub io_errors: u64,
+    /// Frames handed to the `forward` socket, and those given up on at shutdown.
+    pub forwarded: u64,
+    pub forward_dropped: u64,
+    /// Forwarded frames by message `type`.
+    pub by_type: BTreeMap<String, u64>,
 }
 
 /// The pipeline's state when it stops.
@@ -61,6 +71,7 @@ pub struct Finished {
 pub struct Pipeline {
     inbox: Arc<Inbox>,
     handle: Option<JoinHandle<Finished>>,
+    closing: Arc<AtomicBool>,
 }
 
 struct Worker {
@@ -69,6 +80,7 @@ struct Worker {
     recorder: Option<Recorder>,
     stats: RequestStats,
     totals: Totals,
+    forward: Option<forward::Forward>,
 }
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -79,6 +91,14 @@ impl Pipeline {
         let collector = cfg.collector.clone().map(Collector::open).transpose()?;
         let recorder = cfg.recorder_dir.clone().map(Recorder::open).transpose()?;
         let stats = RequestStats::new(cfg.console.clone(), unix_now());
+        let closing = Arc::new(AtomicBool::new(false));
+        let forward = match &cfg.forward {
+            Some(addr) => Some(
+                forward::Forward::open(addr, closing.clone())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+            ),
+            None => None,
+        };
         let (tx, rx) = crossbeam_channel::unbounded();
         let worker = Worker {
             cfg,
@@ -86,6 +106,7 @@ impl Pipeline {
             recorder,
             stats,
             totals: Totals::default(),
+            forward,
         };
         let inbox = Arc::new(Inbox::new(tx));
         let for_worker = inbox.clone();
@@ -95,6 +116,7 @@ impl Pipeline {
         Ok(Pipeline {
             inbox,
             handle: Some(handle),
+            closing,
         })
     }
 
@@ -105,6 +127,8 @@ impl Pipeline {
 
     /// Drains what was sent, flushes the files, and returns the final numbers.
     pub fn finish(mut self) -> Finished {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.inbox.send(Item::Close);
         self.handle
             .take()
@@ -149,6 +173,12 @@ impl Worker {
             self.frame(&raw);
         }
         self.flush();
+        if let Some(f) = self.forward.as_mut() {
+            f.close();
+            self.totals.forwarded = f.forwarded;
+            self.totals.forward_dropped = f.dropped;
+            self.totals.by_type = std::mem::take(&mut f.by_type);
+        }
         self.stats.finish(unix_now());
         Finished {
             stats: self.stats,
@@ -178,6 +208,9 @@ impl Worker {
 
     fn frame(&mut self, raw: &[u8]) {
         self.totals.received += 1;
+        if let Some(f) = self.forward.as_mut() {
+            f.send(raw);
+        }
         self.dispatch(raw);
         if !self.cfg.collector_filtered {
             self.collect(raw, true);

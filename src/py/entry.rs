@@ -85,6 +85,18 @@ pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
             .getattr("uncat")?
             .call1((opts,))?
             .extract(),
+        Command::Controller
+        | Command::Runner
+        | Command::Duplicator
+        | Command::Collector
+        | Command::Recorder
+        | Command::Stats
+        | Command::Receiver
+        | Command::PrometheusExporter => py
+            .import("mite.cli.components")?
+            .getattr("run")?
+            .call1((opts, inv.command.words()))?
+            .extract(),
         other => {
             eprintln!(
                 "mite: error: `mite {}` is not available in this build yet",

@@ -82,7 +82,7 @@ impl LocalPipeline {
     #[new]
     #[pyo3(signature = (*, collector_dir=None, collector_roll=100000, collector_use_json=false,
         collector_filtered=false, recorder_dir=None, console=true, hide_constant_logs=false,
-        journey_logging=false, log_messages=true, tap=false, keep_samples=false))]
+        journey_logging=false, log_messages=true, tap=false, keep_samples=false, forward=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -97,6 +97,7 @@ impl LocalPipeline {
         log_messages: bool,
         tap: bool,
         keep_samples: bool,
+        forward: Option<String>,
     ) -> PyResult<Self> {
         let cfg = PipelineConfig {
             collector: collector_dir.map(|dir| CollectorConfig {
@@ -115,6 +116,7 @@ impl LocalPipeline {
                 keep_samples,
             },
             log_messages,
+            forward,
         };
         let pipeline = Pipeline::start(cfg).map_err(|e| PyOSError::new_err(e.to_string()))?;
         let sink = MessageSink {
@@ -179,6 +181,13 @@ impl LocalPipeline {
         out.set_item("recorded", t.recorded)?;
         out.set_item("refused", t.refused)?;
         out.set_item("io_errors", t.io_errors)?;
+        out.set_item("forwarded", t.forwarded)?;
+        out.set_item("forward_dropped", t.forward_dropped)?;
+        let by_type = PyDict::new(py);
+        for (k, v) in &t.by_type {
+            by_type.set_item(k, v)?;
+        }
+        out.set_item("by_type", by_type)?;
         Ok(out)
     }
 }

@@ -1,0 +1,201 @@
+//! `mite collector` and `mite recorder` fed from their sockets: native loops with the GIL
+//! released (taken only to call a `--collector-filter`, once per batch).
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::bus::scan::{self, MapIter};
+use crate::collector::{Collector, CollectorConfig};
+use crate::log;
+use crate::recorder::{Outcome, Recorder};
+use crate::report::log::Level;
+use crate::transport::{self, signals, Counts, Role, Transport};
+
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// What a receiving component does with good frames, and every 200 ms.
+trait Handler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts);
+    fn tick(&mut self) {}
+}
+
+/// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
+fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, String> {
+    let transport = Transport::new();
+    let sock = transport.socket(zmq::SocketType::PULL, address, Role::Connect)?;
+    signals::catch_stop();
+    let max = transport::max_frame_bytes();
+    let mut counts = Counts::default();
+    let mut last = Instant::now();
+    loop {
+        let stopping = signals::stop_requested().is_some();
+        let frames = transport::recv_burst(&sock, if stopping { 0 } else { 100 }, 4096)
+            .map_err(|e| format!("receiving from {address}: {e}"))?;
+        let mut good = Vec::with_capacity(frames.len());
+        for raw in frames {
+            counts.received += 1;
+            match transport::check(&raw, max) {
+                Ok(()) => good.push(raw),
+                Err(why) => {
+                    counts.reject(why);
+                    log!(
+                        Level::Warning,
+                        logger,
+                        "run",
+                        "skipped a {why:?} frame of {} bytes",
+                        raw.len()
+                    );
+                }
+            }
+        }
+        let got = !good.is_empty();
+        if got {
+            h.frames(good, &mut counts);
+        }
+        if last.elapsed() >= FLUSH_EVERY || stopping {
+            h.tick();
+            last = Instant::now();
+        }
+        if stopping && !got {
+            break;
+        }
+    }
+    log!(Level::Info, logger, "run", "{}", counts.line(&[]));
+    Ok(counts)
+}
+
+fn to_py(py: Python<'_>, r: Result<Counts, String>) -> PyResult<Bound<'_, PyDict>> {
+    let c = r.map_err(PyOSError::new_err)?;
+    let d = PyDict::new(py);
+    d.set_item("received", c.received)?;
+    d.set_item("written", c.written)?;
+    d.set_item("dropped", c.dropped())?;
+    Ok(d)
+}
+
+struct CollectorHandler {
+    collector: Collector,
+    filter: Option<Py<PyAny>>,
+}
+
+impl Handler for CollectorHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        let verdicts: Vec<bool> = match &self.filter {
+            None => vec![true; frames.len()],
+            Some(f) => Python::attach(|py| {
+                frames
+                    .iter()
+                    .map(|raw| {
+                        f.bind(py)
+                            .call1((PyBytes::new(py, raw),))
+                            .and_then(|v| v.is_truthy())
+                            .unwrap_or_else(|e| {
+                                log!(
+                                    Level::Error,
+                                    "mite.collector",
+                                    "filter",
+                                    "--collector-filter raised {e}; frame kept"
+                                );
+                                true
+                            })
+                    })
+                    .collect()
+            }),
+        };
+        for (raw, keep) in frames.iter().zip(verdicts) {
+            match self.collector.process(raw, keep) {
+                Ok(()) => counts.written += u64::from(keep),
+                Err(e) => {
+                    counts.full += 1;
+                    log!(
+                        Level::Error,
+                        "mite.collector",
+                        "process_raw_message",
+                        "could not write: {e}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Err(e) = self.collector.flush() {
+            log!(
+                Level::Error,
+                "mite.collector",
+                "flush",
+                "could not write: {e}"
+            );
+        }
+    }
+}
+
+/// `mite collector`: raw frames to `DIR/current`, rolled every `roll_after` messages.
+#[pyfunction]
+#[pyo3(signature = (address, dir, roll_after, use_json=false, filter=None))]
+pub fn run_collector<'py>(
+    py: Python<'py>,
+    address: String,
+    dir: PathBuf,
+    roll_after: u64,
+    use_json: bool,
+    filter: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let collector = Collector::open(CollectorConfig {
+        dir,
+        roll_after,
+        collector_id: None,
+        use_json,
+    })
+    .map_err(|e| PyOSError::new_err(format!("collector folder: {e}")))?;
+    let mut h = CollectorHandler { collector, filter };
+    let r = py.detach(|| pump(&address, "mite.collector", &mut h));
+    to_py(py, r)
+}
+
+fn msg_type(raw: &[u8]) -> Option<&str> {
+    MapIter::new(raw)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|(k, _)| scan::as_str(*k) == Some("type"))
+        .and_then(|(_, v)| scan::as_str(v))
+}
+
+struct RecorderHandler(Recorder);
+
+impl Handler for RecorderHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        for raw in &frames {
+            let Some(t) = msg_type(raw).filter(|t| *t == "data_created" || *t == "purge_data")
+            else {
+                continue;
+            };
+            match self.0.process(raw, t) {
+                Ok(Outcome::Appended | Outcome::Purged) => counts.written += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    counts.full += 1;
+                    log!(
+                        Level::Error,
+                        "mite.recorder",
+                        "process_message",
+                        "could not write: {e}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `mite recorder`: `data_created` appends to `DIR/NAME.msgpack`, `purge_data` deletes it.
+#[pyfunction]
+pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<Bound<'_, PyDict>> {
+    let recorder =
+        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder: {e}")))?;
+    let mut h = RecorderHandler(recorder);
+    let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
+    to_py(py, r)
+}

@@ -1,0 +1,249 @@
+//! One stat's running numbers between dumps, updated from messages with mite 2.11's semantics,
+//! and its dump encoded as Python's msgpack would encode the dict mite 2.11 builds.
+use super::canon;
+use super::num::Num;
+use super::spec::{Kind, Message, Source, StatSpec, EMPTY};
+use super::table::Table;
+use crate::bus::scan::{MapIter, Raw};
+
+enum State {
+    Counter(Table<Num>),
+    Gauge(Table<Vec<u8>>),
+    Histogram {
+        bin_counts: Table<Vec<i64>>,
+        sums: Table<Num>,
+        totals: Table<i64>,
+    },
+}
+
+/// A stat and its numbers since the last dump.
+pub struct Stat {
+    spec: StatSpec,
+    state: State,
+    /// Matching messages whose value could not be used (missing, or not a number where one is
+    /// needed); mite 2.11's stats process would have died on them.
+    pub unusable: u64,
+    key: Vec<u8>,
+}
+
+fn array_header(n: usize, out: &mut Vec<u8>) {
+    let _ = rmp::encode::write_array_len(out, n as u32);
+}
+
+impl Stat {
+    pub fn new(mut spec: StatSpec) -> Stat {
+        let state = match &mut spec.kind {
+            Kind::Counter | Kind::Accumulator => State::Counter(Table::new()),
+            Kind::Gauge => State::Gauge(Table::new()),
+            Kind::Histogram(bins) => {
+                bins.sort_by(f64::total_cmp);
+                State::Histogram {
+                    bin_counts: Table::new(),
+                    sums: Table::new(),
+                    totals: Table::new(),
+                }
+            }
+        };
+        Stat {
+            spec,
+            state,
+            unusable: 0,
+            key: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Updates the numbers from one message.
+    pub fn process(&mut self, msg: &Message<'_>) {
+        if !msg.type_in(&self.spec.types) {
+            return;
+        }
+        match &self.spec.source {
+            Source::Fields { labels, value_key } => {
+                let mut key = std::mem::take(&mut self.key);
+                key.clear();
+                array_header(labels.len(), &mut key);
+                for label in labels {
+                    canon::push(msg.get(label).unwrap_or(EMPTY), &mut key);
+                }
+                let value = match value_key {
+                    None => Some(Raw(b"\x01")),
+                    Some(k) => msg.get(k),
+                };
+                match value {
+                    Some(v) => self.add(&key, v),
+                    None => self.unusable += 1,
+                }
+                self.key = key;
+            }
+            Source::Report { dict_key } => {
+                let Some(map) = msg.get(dict_key) else {
+                    self.unusable += 1;
+                    return;
+                };
+                let Ok(entries) = MapIter::new(map.0) else {
+                    self.unusable += 1;
+                    return;
+                };
+                let test = msg.get("test").unwrap_or(EMPTY);
+                for entry in entries {
+                    let Ok((scenario_id, value)) = entry else {
+                        self.unusable += 1;
+                        return;
+                    };
+                    let mut key = Vec::with_capacity(32);
+                    array_header(2, &mut key);
+                    canon::push(test, &mut key);
+                    canon::push(scenario_id, &mut key);
+                    self.add(&key, value);
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, key: &[u8], value: Raw<'_>) {
+        let kind = &self.spec.kind;
+        match &mut self.state {
+            State::Counter(t) => {
+                let step = if *kind == Kind::Counter {
+                    Some(Num::Int(1))
+                } else {
+                    Num::from_raw(value)
+                };
+                match step {
+                    Some(n) => {
+                        let slot = t.entry(key, || Num::ZERO);
+                        *slot = slot.plus(n);
+                    }
+                    None => self.unusable += 1,
+                }
+            }
+            State::Gauge(t) => {
+                let mut v = Vec::with_capacity(value.0.len());
+                canon::push(value, &mut v);
+                *t.entry(key, Vec::new) = v;
+            }
+            State::Histogram {
+                bin_counts,
+                sums,
+                totals,
+            } => {
+                let Some(n) = Num::from_raw(value) else {
+                    self.unusable += 1;
+                    return;
+                };
+                let Kind::Histogram(bins) = kind else {
+                    unreachable!("histogram state has histogram kind")
+                };
+                let slot = sums.entry(key, || Num::ZERO);
+                *slot = slot.plus(n);
+                *totals.entry(key, || 0) += 1;
+                let x = n.as_f64();
+                if let Some(first) = bins.iter().position(|b| x <= *b) {
+                    let counts = bin_counts.entry(key, || vec![0; bins.len()]);
+                    for c in &mut counts[first..] {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends this stat's dump (a msgpack map) and clears the numbers.
+    pub fn dump(&mut self, out: &mut Vec<u8>) {
+        let str_ = |s: &str, out: &mut Vec<u8>| {
+            let _ = rmp::encode::write_str(out, s);
+        };
+        let labels = |out: &mut Vec<u8>, spec: &StatSpec| {
+            array_header(spec.labels.len(), out);
+            for l in &spec.labels {
+                let _ = rmp::encode::write_str(out, l);
+            }
+        };
+        let map_header = |n: usize, out: &mut Vec<u8>| {
+            let _ = rmp::encode::write_map_len(out, n as u32);
+        };
+        match &mut self.state {
+            State::Counter(t) => {
+                map_header(4, out);
+                str_("type", out);
+                str_("Counter", out);
+                str_("name", out);
+                str_(&self.spec.name, out);
+                str_("metrics", out);
+                map_header(t.len(), out);
+                for (k, v) in t.iter() {
+                    out.extend_from_slice(k);
+                    v.encode(out);
+                }
+                str_("labels", out);
+                labels(out, &self.spec);
+                t.clear();
+            }
+            State::Gauge(t) => {
+                map_header(4, out);
+                str_("type", out);
+                str_("Gauge", out);
+                str_("name", out);
+                str_(&self.spec.name, out);
+                str_("metrics", out);
+                map_header(t.len(), out);
+                for (k, v) in t.iter() {
+                    out.extend_from_slice(k);
+                    out.extend_from_slice(v);
+                }
+                str_("labels", out);
+                labels(out, &self.spec);
+                t.clear();
+            }
+            State::Histogram {
+                bin_counts,
+                sums,
+                totals,
+            } => {
+                let Kind::Histogram(bins) = &self.spec.kind else {
+                    unreachable!("histogram state has histogram kind")
+                };
+                map_header(7, out);
+                str_("type", out);
+                str_("Histogram", out);
+                str_("name", out);
+                str_(&self.spec.name, out);
+                str_("bin_counts", out);
+                map_header(bin_counts.len(), out);
+                for (k, counts) in bin_counts.iter() {
+                    out.extend_from_slice(k);
+                    array_header(counts.len(), out);
+                    for c in counts {
+                        let _ = rmp::encode::write_sint(out, *c);
+                    }
+                }
+                str_("sums", out);
+                map_header(sums.len(), out);
+                for (k, v) in sums.iter() {
+                    out.extend_from_slice(k);
+                    v.encode(out);
+                }
+                str_("total_counts", out);
+                map_header(totals.len(), out);
+                for (k, v) in totals.iter() {
+                    out.extend_from_slice(k);
+                    let _ = rmp::encode::write_sint(out, *v);
+                }
+                str_("bins", out);
+                array_header(bins.len(), out);
+                for b in bins.iter() {
+                    let _ = rmp::encode::write_f64(out, *b);
+                }
+                str_("labels", out);
+                labels(out, &self.spec);
+                bin_counts.clear();
+                sums.clear();
+                totals.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! What a stat is: a name, a kind, the message types it matches, and how label tuples and values
+//! are read from a message — the shapes `mite.stats.extractor` and
+//! `controller_report_extractor` build in Python, run here without an interpreter.
+use crate::bus::scan::{self, MapIter, Raw};
+
+/// How a stat aggregates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// +1 per label tuple (dumped as "Counter").
+    Counter,
+    /// +value per label tuple (dumped as "Counter").
+    Accumulator,
+    /// Latest value per label tuple.
+    Gauge,
+    /// Cumulative bin counts, sum and count per label tuple; bins sorted ascending.
+    Histogram(Vec<f64>),
+}
+
+/// Where label tuples and values come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// `extractor(labels, value_key)`: one tuple of top-level fields ("" when absent); the value
+    /// is 1 or the `value_key` field.
+    Fields {
+        labels: Vec<String>,
+        value_key: Option<String>,
+    },
+    /// `controller_report_extractor(dict_key)`: one `(test, scenario_id)` per entry of the
+    /// `dict_key` mapping, its value the entry's.
+    Report { dict_key: String },
+}
+
+/// One stat, as configured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatSpec {
+    pub name: String,
+    pub kind: Kind,
+    /// Message `type`s that match.
+    pub types: Vec<String>,
+    /// The label names put in dumps.
+    pub labels: Vec<String>,
+    pub source: Source,
+}
+
+/// A message's top-level fields, borrowed from the frame (a later duplicate key wins, as in a
+/// Python dict).
+pub struct Message<'a> {
+    fields: Vec<(Raw<'a>, Raw<'a>)>,
+}
+
+impl<'a> Message<'a> {
+    /// None when the frame is not a well-formed map.
+    pub fn parse(raw: &'a [u8]) -> Option<Message<'a>> {
+        let fields = MapIter::new(raw)
+            .ok()?
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        Some(Message { fields })
+    }
+
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| scan::as_str(*k) == Some(key))
+            .map(|(_, v)| *v)
+    }
+
+    pub fn type_in(&self, types: &[String]) -> bool {
+        self.get("type")
+            .and_then(scan::as_str)
+            .is_some_and(|t| types.iter().any(|x| x == t))
+    }
+}
+
+/// The empty string, as a msgpack value: what a missing label reads as.
+pub const EMPTY: Raw<'static> = Raw(b"\xa0");

@@ -1,0 +1,51 @@
+//! The check every received frame passes before a component acts on it: one whole msgpack
+//! value, no larger than the frame limit.
+use std::sync::OnceLock;
+
+use crate::bus::scan::is_one_value;
+
+/// Why a frame was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reject {
+    Malformed,
+    Oversize,
+}
+
+/// Largest frame accepted, from `MITE_MAX_FRAME_BYTES` (default 64 MiB).
+// NOTE: mite's largest legitimate frames are `data_created` records and exception stack traces,
+// far below this; the limit exists so a stray 100 MB frame is refused rather than decoded.
+pub fn max_frame_bytes() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("MITE_MAX_FRAME_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(64 << 20)
+    })
+}
+
+/// Accepts `raw` when it is within `limit` bytes and exactly one well-formed msgpack value.
+pub fn check(raw: &[u8], limit: usize) -> Result<(), Reject> {
+    if raw.len() > limit {
+        return Err(Reject::Oversize);
+    }
+    if !is_one_value(raw) {
+        return Err(Reject::Malformed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_bad_and_big_frames() {
+        assert_eq!(check(b"\x81\xa1a\x01", 100), Ok(()));
+        assert_eq!(check(b"\xc1", 100), Err(Reject::Malformed));
+        assert_eq!(check(b"\x82\xa1a\x01", 100), Err(Reject::Malformed));
+        assert_eq!(check(b"\x01\x02", 100), Err(Reject::Malformed));
+        assert_eq!(check(&[0x01; 10], 4), Err(Reject::Oversize));
+    }
+}

@@ -1,0 +1,10 @@
+//! ZeroMQ transport for the distributed components: sockets with mite 2.11's roles, frame checks,
+//! stop signals, and the counts every component logs at shutdown.
+mod counts;
+mod frame;
+pub mod signals;
+mod socket;
+
+pub use counts::Counts;
+pub use frame::{check, max_frame_bytes, Reject};
+pub use socket::{open, recv_burst, Role, Transport, LINGER_MS};
