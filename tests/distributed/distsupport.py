@@ -476,8 +476,9 @@ def is_probe(msg):
 
 def sync_outputs(push, pulls, timeout=20.0, watch=()):
     """Sends probes through `push` until every peer in `pulls` has received one, then drains the
-    probes still in flight. For a duplicator, whose outputs drop frames until someone connects."""
-    seen = [False] * len(pulls)
+    probes still in flight. For a duplicator, whose outputs drop frames until someone connects.
+    Returns (probes sent, [probes received by each of `pulls`])."""
+    seen = [0] * len(pulls)
     deadline = time.monotonic() + timeout
     n = 0
     while not all(seen):
@@ -490,11 +491,12 @@ def sync_outputs(push, pulls, timeout=20.0, watch=()):
         for i, pull in enumerate(pulls):
             while (raw := pull.recv_raw(0.05)) is not None:
                 assert is_probe(unpack(raw)), unpack(raw)
-                seen[i] = True
-    for pull in pulls:
+                seen[i] += 1
+    for i, pull in enumerate(pulls):
         for raw in pull.drain_raw(quiet=0.3):
             assert is_probe(unpack(raw)), unpack(raw)
-    return n
+            seen[i] += 1
+    return n, seen
 
 
 # -- the exporter --------------------------------------------------------------------------------
