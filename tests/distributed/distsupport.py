@@ -323,7 +323,8 @@ class Deployment:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("MITE_CONF_", "MITE_EVAL_CONF_", "MITE_DEBUG_"))
-            and k not in ("PYTHONPATH", "MITE_LOGGING_URL")
+            and k not in ("PYTHONPATH", "MITE_LOGGING_URL", "MITE_HTTP_HISTOGRAM_BUCKETS",
+                          "MITE_DNS_HISTOGRAM_BUCKETS")
         }
         self.env["PYTHONUNBUFFERED"] = "1"
         self.env["PYTHONDONTWRITEBYTECODE"] = "1"

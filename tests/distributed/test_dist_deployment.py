@@ -28,7 +28,14 @@ def run_deployment(deployment, target, pipeline_impls=None, controller="ours",
     pipeline = Pipeline(deployment, **(pipeline_impls or {}))
     pipeline.wait_ready()
     spec = write_scenario(deployment, target.url, duration=duration, concurrency=4)
-    control = Control(deployment, spec, pipeline.message, controller=controller, runners=runners)
+    control = Control(deployment, spec, pipeline.message, controller=controller, runners=runners,
+                      start=False)
+    # The runners start first (any order must work), so that one slow to start (the reference
+    # imports for a second or two) does not miss a scenario whose clock starts with the controller.
+    control.start_runners()
+    time.sleep(1.5)
+    deployment.assert_alive(*control.runners)
+    control.start_controller()
     control.wait_finished(timeout=60)
     deployment.assert_alive(*pipeline.components)
     body = pipeline.settled()
