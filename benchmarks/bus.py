@@ -1,0 +1,185 @@
+"""Messages per second through the distributed pipeline, ours beside mite 2.11.0 in one session.
+
+Two chains, each started fresh per implementation and round, all on loopback:
+  sender → duplicator → stats → prometheus_exporter   (counted: the exporter's
+                                                        mite_http_response_total)
+  sender → duplicator → collector                      (counted: bytes the collector wrote)
+
+The sender (pyzmq, one process) pushes N pre-encoded `http_metrics` frames as fast as the
+duplicator takes them, then a small nudge frame every 0.3 s: mite 2.11's stats only dumps when a
+message arrives, so without the nudges its last dump would never leave. A chain's time runs from
+the first frame sent to the moment its count last grew; its rate is what arrived over that time.
+What did not arrive (mite 2.11's duplicator drops when an output queue is full) is reported.
+
+    python benchmarks/bus.py --ours .venv/bin/mite --ref ~/.cache/mite-ref-venv/bin/mite -n 300000
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import msgpack
+import zmq
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def frames(n):
+    """`http_metrics` as a runner sends them (mite 2.11's key order), over 8 transactions."""
+    out = []
+    for i in range(n):
+        msg = {
+            "start_time": 1700000000 + i // 1000,
+            "effective_url": "http://127.0.0.1:8080/",
+            "response_code": 200,
+            "dns_time": 1.1e-05,
+            "connect_time": 9.1e-05,
+            "tls_time": 0.0,
+            "transfer_start_time": 0.000312,
+            "first_byte_time": 0.000512,
+            "total_time": 0.0005 + (i % 97) * 1e-05,
+            "primary_ip": "127.0.0.1",
+            "method": b"GET",
+            "download_size": 2.0,
+            "type": "http_metrics",
+            "time": 1700000000.0 + i / 1000,
+            "test": "bench:scenario",
+            "runner_id": 1,
+            "journey": "bench:journey",
+            "context_id": i,
+            "scenario_id": 1,
+            "scenario_data_id": None,
+            "transaction": f"txn{i % 8}",
+            "transaction_id": i,
+        }
+        out.append(msgpack.packb(msg, use_bin_type=True))
+    return out
+
+
+NUDGE = msgpack.packb({"type": "nudge"}, use_bin_type=True)
+
+
+class Chain:
+    def __init__(self, mite, folder):
+        self.mite, self.folder, self.procs = mite, folder, []
+
+    def start(self, *args):
+        log = open(self.folder / f"{args[0]}.log", "w")
+        p = subprocess.Popen(
+            [self.mite, "--log-level=WARNING", *args], cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def exporter_total(url):
+    try:
+        body = urllib.request.urlopen(url, timeout=2).read().decode()
+    except OSError:
+        return 0
+    return sum(float(v) for v in re.findall(r"^mite_http_response_total \{.*\} (\S+)$", body, re.M))
+
+
+def collected_bytes(folder):
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and f.name != "current_start_time")
+
+
+def run_chain(mite, data, kind, quiet=3.0):
+    """Returns (arrived, seconds) for one chain of one implementation."""
+    ctx = zmq.Context()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        dup_in, out = free_port(), free_port()
+        chain = Chain(mite, folder)
+        chain.start("duplicator", f"--message-socket=tcp://127.0.0.1:{dup_in}", f"tcp://127.0.0.1:{out}")
+        if kind == "stats":
+            stats_out, web = free_port(), free_port()
+            chain.start("prometheus_exporter", f"--stats-out-socket=tcp://127.0.0.1:{stats_out}", f"--web-address=127.0.0.1:{web}")
+            chain.start("stats", f"--stats-in-socket=tcp://127.0.0.1:{out}", f"--stats-out-socket=tcp://127.0.0.1:{stats_out}")
+            url = f"http://127.0.0.1:{web}/metrics"
+
+            def count():
+                return exporter_total(url)
+        else:
+            cdir = folder / "collected"
+            chain.start("collector", f"--collector-socket=tcp://127.0.0.1:{out}", f"--collector-dir={cdir}", "--collector-roll=1000000000")
+            frame_bytes = sum(len(f) for f in data) / len(data)
+
+            def count():
+                return collected_bytes(cdir) / frame_bytes if cdir.exists() else 0
+        time.sleep(2.0)  # every process up and connected
+        push = ctx.socket(zmq.PUSH)
+        push.setsockopt(zmq.SNDHWM, 100000)
+        push.connect(f"tcp://127.0.0.1:{dup_in}")
+        time.sleep(0.3)
+        t0 = time.perf_counter()
+        for f in data:
+            push.send(f, copy=False)
+        sent_in = time.perf_counter() - t0
+        print(f"  sender done in {sent_in:.2f}s", file=sys.stderr)
+        last_n, last_t = count(), time.perf_counter()
+        while time.perf_counter() - last_t < quiet:
+            push.send(NUDGE)
+            time.sleep(0.3)
+            n = count()
+            if n > last_n:
+                last_n, last_t = n, time.perf_counter()
+            if n >= len(data):
+                break
+        push.close(0)
+        chain.stop()
+        ctx.term()
+        return last_n, last_t - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", default=str(Path(sys.executable).with_name("mite")))
+    ap.add_argument("--ref", default=os.path.expanduser("~/.cache/mite-ref-venv/bin/mite"))
+    ap.add_argument("-n", type=int, default=300000)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    args.ours, args.ref = os.path.abspath(args.ours), os.path.abspath(args.ref)
+    data = frames(args.n)
+    print(f"{args.n} http_metrics frames of ~{sum(map(len, data)) // len(data)} bytes; {os.cpu_count()} CPUs", file=sys.stderr)
+    rows = []
+    for r in range(args.repeat):
+        for kind in ("stats", "collector"):
+            for name, mite in (("ours", args.ours), ("mite 2.11.0", args.ref)):
+                arrived, secs = run_chain(mite, data, kind)
+                rate = arrived / secs if secs > 0 else 0
+                lost = args.n - arrived
+                rows.append((r + 1, kind, name, int(arrived), secs, rate, lost))
+                print(f"round {r + 1} {kind:9} {name:12} {int(arrived):>8} in {secs:6.2f}s = {rate:>9.0f}/s  missing {int(lost)}", file=sys.stderr)
+    print("| round | chain | implementation | arrived | seconds | messages/s | missing |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for r, kind, name, n, secs, rate, lost in rows:
+        chain = "duplicator → stats → exporter" if kind == "stats" else "duplicator → collector"
+        print(f"| {r} | {chain} | {name} | {n:,} | {secs:.2f} | {rate:,.0f} | {lost:,} |")
+
+
+if __name__ == "__main__":
+    main()
