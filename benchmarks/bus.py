@@ -17,7 +17,6 @@ What did not arrive (mite 2.11's duplicator drops when an output queue is full) 
 import argparse
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
