@@ -56,6 +56,18 @@ fn dump(raw: &[u8]) {
     let _ = out.flush();
 }
 
+/// Sleeps until a frame arrives or an output with a backlog can take more (or a tick passes).
+fn wait(input: &zmq::Socket, outs: &[Output]) {
+    let mut items = vec![input.as_poll_item(zmq::POLLIN)];
+    items.extend(
+        outs.iter()
+            .filter(|o| o.has_backlog())
+            .map(|o| o.socket().as_poll_item(zmq::POLLOUT)),
+    );
+    // EINTR (a signal) just ends the wait early.
+    let _ = zmq::poll(&mut items, TICK_MS);
+}
+
 /// Runs until SIGINT/SIGTERM; returns what it counted. Binding errors come back before the loop.
 pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
     let transport = Transport::new();
@@ -75,8 +87,8 @@ pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
         if signals::take_usr1() {
             to_dump = messages_to_dump();
         }
-        let waiting = outs.iter().any(Output::has_backlog);
-        let frames = transport::recv_burst(&input, if waiting { 5 } else { TICK_MS }, BURST)
+        wait(&input, &outs);
+        let frames = transport::recv_burst(&input, 0, BURST)
             .map_err(|e| format!("receiving from {}: {e}", cfg.in_address))?;
         for raw in frames {
             counts.received += 1;

@@ -29,6 +29,10 @@ impl Output {
         }
     }
 
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
     pub fn has_backlog(&self) -> bool {
         !self.backlog.is_empty()
     }
