@@ -17,11 +17,11 @@ What did not arrive (mite 2.11's duplicator drops when an output queue is full) 
 
 import argparse
 import os
-import struct
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
