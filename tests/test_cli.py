@@ -162,14 +162,6 @@ def test_usage_errors_are_one_line_and_exit_2(project, argv, needles):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["controller", "m:scenario"],
-        ["runner"],
-        ["duplicator", "tcp://127.0.0.1:1"],
-        ["collector"],
-        ["recorder"],
-        ["stats"],
-        ["receiver", "tcp://127.0.0.1:1"],
-        ["prometheus_exporter"],
         ["influxdb_exporter"],
     ],
     ids=lambda argv: argv[0],
@@ -181,4 +173,28 @@ def test_commands_not_available_yet_say_so_in_one_line(tmp_path, argv):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("mite: error: "), proc.stderr
     assert f"mite {argv[0]}" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, status, words",
+    [
+        (["duplicator", "--message-socket=bogus", "tcp://127.0.0.1:1"], 1, "cannot bind PULL socket"),
+        (["duplicator", "--message-socket=tcp://127.0.0.1:*", "bogus"], 1, "cannot bind PUSH socket"),
+        (["stats", "--stats-in-socket=nowhere"], 1, "cannot connect PULL socket"),
+        (["prometheus_exporter", "--stats-out-socket=tcp://127.0.0.1:*", "--web-address=127.0.0.1:http"], 2, "--web-address expects"),
+        (["prometheus_exporter", "--stats-out-socket=bogus"], 1, "cannot bind PULL socket"),
+        (["collector", "--collector-roll=many"], 2, "--collector-roll expects"),
+        (["collector", "--collector-filter=no_such_module:f"], 2, "no_such_module"),
+        (["receiver", "tcp://127.0.0.1:1", "--processor=no_such_module:P"], 2, "no_such_module"),
+        (["controller", "no_such_module:scenario"], 2, "no_such_module"),
+        (["runner", "--controller-socket=bogus"], 1, "cannot connect REQ socket"),
+    ],
+    ids=lambda v: v[0] if isinstance(v, list) else None,
+)
+def test_distributed_components_refuse_bad_input_in_one_line(tmp_path, argv, status, words):
+    proc = run_mite(argv, cwd=tmp_path, timeout=30)
+    assert proc.returncode == status, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mite: error: ")]
+    assert len(errors) == 1 and words in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
