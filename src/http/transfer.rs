@@ -5,12 +5,27 @@ use curl::easy::{Easy2, Handler, List, WriteError};
 
 use super::request::{HttpVersion, RequestSpec};
 
-/// Collects the raw header block and the body as libcurl delivers them.
+/// Collects the raw header block and the body as libcurl delivers them, noting the final
+/// block's Content-Encoding on the way (libcurl hands the header callback one whole line).
 #[derive(Default)]
 pub struct Collect {
     header: Vec<u8>,
     body: Vec<u8>,
+    encoding: Option<String>,
 }
+
+impl Collect {
+    /// Ready for a transfer: room for a typical header block, so it is not regrown line by line.
+    pub fn fresh() -> Self {
+        Collect {
+            header: Vec::with_capacity(512),
+            body: Vec::new(),
+            encoding: None,
+        }
+    }
+}
+
+const CONTENT_ENCODING: &[u8] = b"content-encoding:";
 
 impl Handler for Collect {
     fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
@@ -19,6 +34,16 @@ impl Handler for Collect {
     }
 
     fn header(&mut self, data: &[u8]) -> bool {
+        if data.starts_with(b"HTTP/") {
+            // A new block (after a 1xx): only the final block's coding counts.
+            self.encoding = None;
+        } else if self.encoding.is_none()
+            && data.len() > CONTENT_ENCODING.len()
+            && data[..CONTENT_ENCODING.len()].eq_ignore_ascii_case(CONTENT_ENCODING)
+        {
+            let value = String::from_utf8_lossy(&data[CONTENT_ENCODING.len()..]);
+            self.encoding = Some(value.trim().to_ascii_lowercase());
+        }
         self.header.extend_from_slice(data);
         true
     }
@@ -97,6 +122,24 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// The options every transfer has, put on a fresh or reset handle once: it then serves any
+/// number of plain requests (`RequestSpec::is_plain`) with only the URL set per request.
+pub fn configure_base(easy: &mut Easy2<Collect>) -> Result<(), curl::Error> {
+    easy.signal(false)?;
+    // Bodies are decoded by `decode.rs` (libcurl here lacks brotli and zstd).
+    easy.http_content_decoding(false)?;
+    easy.ssl_verify_peer(false)?;
+    easy.ssl_verify_host(false)?;
+    let mut headers = List::new();
+    headers.append(super::decode::ACCEPT_ENCODING)?;
+    easy.http_headers(headers)?;
+    // Turns the cookie engine on; the session's jar is attached by the engine.
+    easy.cookie_file("")?;
+    // Wait for a connection that can multiplex rather than open a new one (HTTP/2).
+    easy.pipewait(true)?;
+    Ok(())
+}
+
 /// Puts `spec` on a (fresh or reset) easy handle.
 pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), curl::Error> {
     easy.signal(false)?;
@@ -105,7 +148,8 @@ pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), cu
     if method == "HEAD" {
         // A HEAD response announces a body it does not send; without NOBODY libcurl waits for it.
         easy.nobody(true)?;
-    } else {
+    } else if method != "GET" || spec.body.is_some() {
+        // (a GET with a body would otherwise go out as POST)
         easy.custom_request(&method)?;
     }
     // Bodies are decoded by `decode.rs` (libcurl here lacks brotli and zstd).
@@ -164,8 +208,8 @@ pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), cu
 /// Reads everything the response needs off a finished easy handle; `Err` when the body does not
 /// decode as its Content-Encoding says (libcurl's code 61, as libcurl itself would report).
 pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Result<Transfer, TransferError> {
-    let mut collected = std::mem::take(easy.get_mut());
-    if let Some(encoding) = super::decode::content_encoding(&collected.header) {
+    let mut collected = std::mem::replace(easy.get_mut(), Collect::fresh());
+    if let Some(encoding) = collected.encoding.take() {
         collected.body =
             super::decode::decode(&encoding, collected.body).map_err(|e| TransferError {
                 code: 61,
@@ -201,4 +245,53 @@ pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Result<Transfer, T
             .to_string(),
         start_time,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coding(lines: &[&str]) -> Option<String> {
+        let mut c = Collect::fresh();
+        for l in lines {
+            c.header(l.as_bytes());
+        }
+        c.encoding
+    }
+
+    #[test]
+    fn the_final_header_block_decides_the_coding() {
+        let interim = [
+            "HTTP/1.1 100 Continue\r\n",
+            "Content-Encoding: gzip\r\n",
+            "\r\n",
+        ];
+        let last = [
+            "HTTP/1.1 200 OK\r\n",
+            "Content-Encoding: BR \r\n",
+            "X: y\r\n",
+            "\r\n",
+        ];
+        let all: Vec<&str> = interim.iter().chain(last.iter()).copied().collect();
+        assert_eq!(coding(&all).as_deref(), Some("br"));
+        assert_eq!(
+            coding(&[
+                "HTTP/1.1 100 Continue\r\n",
+                "Content-Encoding: gzip\r\n",
+                "\r\n",
+                "HTTP/1.1 200 OK\r\n",
+                "\r\n"
+            ]),
+            None
+        );
+        assert_eq!(
+            coding(&[
+                "HTTP/1.1 200 OK\r\n",
+                "content-encoding:gzip\r\n",
+                "Content-Encoding: br\r\n"
+            ])
+            .as_deref(),
+            Some("gzip")
+        );
+    }
 }

@@ -213,6 +213,33 @@ def test_basic_auth(http_server):
     assert none.status_code == 401 and none.request.auth is None
 
 
+def test_a_plain_get_after_other_requests_carries_none_of_their_options(http_server):
+    # One request at a time, so every request reuses the same connection (and engine handle).
+    async def body(s):
+        await s.post(
+            http_server.url("/echo?first"),
+            data="payload",
+            headers={"X-Extra": "1"},
+            auth=("u", "p"),
+            cookies={"given": "yes"},
+        )
+        await s.head(http_server.url("/empty"))
+        plain = await s.get(http_server.url("/echo?plain"))
+        with_header = await s.get(http_server.url("/echo?header"), headers={"X-Extra": "2"})
+        plain_again = await s.get(http_server.url("/echo?again"))
+        return plain, with_header, plain_again
+
+    plain, with_header, plain_again = with_session(acurl, body)
+    for r in (plain, plain_again):
+        echo = r.json()
+        assert echo["method"] == "GET" and echo["body_length"] == 0
+        for name in ("X-Extra", "Authorization", "Content-Length", "Content-Type"):
+            assert header_values(echo["headers"], name) == [], name
+        # the cookie given once is in the session's jar from then on, as in acurl
+        assert header_values(echo["headers"], "Cookie") == ["given=yes"]
+    assert header_values(with_header.json()["headers"], "X-Extra") == ["2"]
+
+
 # -- connections -------------------------------------------------------------------------------------
 
 
@@ -318,6 +345,20 @@ def test_journeys_on_one_loop_share_connections_but_not_cookies(http_server):
     last_cookies = header_values(http_server.requests_to("/echo?j=2&i=4")[-1]["headers"], "Cookie")
     assert first_cookies == ["journey1=yes"]
     assert last_cookies == ["journey2=yes"]
+
+
+def test_cookies_given_in_one_journey_do_not_reach_the_next(http_server):
+    @mite_http
+    async def journey(ctx, n, cookies):
+        r = await ctx.http.get(http_server.url(f"/echo?given={n}"), cookies=cookies)
+        return header_values(r.json()["headers"], "Cookie")
+
+    async def two_journeys(ctx):
+        return await journey(ctx, 1, {"given": "1"}), await journey(ctx, 2, None)
+
+    _, _, (first, second) = run_journey(two_journeys)
+    assert first == ["given=1"]
+    assert second == []
 
 
 def test_mite_http_on_uvloop(http_server):
