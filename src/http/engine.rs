@@ -120,14 +120,23 @@ impl Engine {
         self.efd.as_raw_fd()
     }
 
-    /// Queues a request; its completion carries `token`.
+    /// Queues a request; its completion carries `token`. It starts once the engine thread is
+    /// awake: call `wake` after queueing a batch.
     pub fn submit(&self, token: u64, session: SessionId, spec: RequestSpec, start_time: i64) {
-        self.send(Command::Submit {
+        let _ = self.commands.send(Command::Submit {
             token,
             session,
             spec: Box::new(spec),
             start_time,
         });
+    }
+
+    /// Wakes the engine thread if it sleeps (it re-checks the queue before sleeping, so a
+    /// request queued before this call is never missed).
+    pub fn wake(&self) {
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            signal(&self.wake);
+        }
     }
 
     /// A new, empty cookie jar (made on the engine thread when first used).
@@ -188,6 +197,8 @@ fn run(
                 return;
             }
         }
+        // Requests that could not even start are answered before any wait.
+        worker.hand_over();
         // NOTE: look before sleeping. `sleeping` tells the loop thread to write the wake-up
         // eventfd; raising it only when nothing is ready spares that write (and this thread's
         // read) for requests submitted while sockets still have work.

@@ -22,6 +22,9 @@ struct InUse {
     tls: bool,
     /// The session ended; recycle once `users` is 0.
     closing: bool,
+    /// Cookies may have reached it (given with a request, or a Set-Cookie seen): emptied
+    /// before reuse only then.
+    cookies: bool,
 }
 
 pub struct Jars {
@@ -45,17 +48,26 @@ impl Jars {
         }
     }
 
-    /// Counts one more transfer of the session, to `url`.
-    pub fn acquire(&mut self, session: SessionId, url: &str) {
+    /// Counts one more transfer of the session, to `url`, which gives `cookies` lines.
+    pub fn acquire(&mut self, session: SessionId, url: &str, cookies: bool) {
         let free = &mut self.free;
         let entry = self.by_session.entry(session).or_insert_with(|| InUse {
             jar: free.pop().unwrap_or_else(Jar::new),
             users: 0,
             tls: false,
             closing: false,
+            cookies: false,
         });
         entry.users += 1;
         entry.tls |= !plain_http(url);
+        entry.cookies |= cookies;
+    }
+
+    /// A response of the session set a cookie.
+    pub fn note_cookies(&mut self, session: SessionId) {
+        if let Some(e) = self.by_session.get_mut(&session) {
+            e.cookies = true;
+        }
     }
 
     /// Attaches the session's jar (acquired before) to an easy handle.
@@ -100,9 +112,11 @@ impl Jars {
         if e.tls {
             return; // dropped: its TLS sessions stay with it
         }
-        e.jar.attach(self.janitor.raw());
-        let _ = self.janitor.cookie_list("ALL");
-        detach(self.janitor.raw());
+        if e.cookies {
+            e.jar.attach(self.janitor.raw());
+            let _ = self.janitor.cookie_list("ALL");
+            detach(self.janitor.raw());
+        }
         self.free.push(e.jar);
     }
 

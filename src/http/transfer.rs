@@ -12,6 +12,7 @@ pub struct Collect {
     header: Vec<u8>,
     body: Vec<u8>,
     encoding: Option<String>,
+    set_cookie: bool,
 }
 
 impl Collect {
@@ -21,11 +22,22 @@ impl Collect {
             header: Vec::with_capacity(512),
             body: Vec::new(),
             encoding: None,
+            set_cookie: false,
         }
+    }
+
+    /// A `Set-Cookie` header arrived (the session's jar may hold cookies now).
+    pub fn saw_set_cookie(&self) -> bool {
+        self.set_cookie
     }
 }
 
 const CONTENT_ENCODING: &[u8] = b"content-encoding:";
+const SET_COOKIE: &[u8] = b"set-cookie:";
+
+fn starts_with_name(line: &[u8], name: &[u8]) -> bool {
+    line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name)
+}
 
 impl Handler for Collect {
     fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
@@ -37,10 +49,9 @@ impl Handler for Collect {
         if data.starts_with(b"HTTP/") {
             // A new block (after a 1xx): only the final block's coding counts.
             self.encoding = None;
-        } else if self.encoding.is_none()
-            && data.len() > CONTENT_ENCODING.len()
-            && data[..CONTENT_ENCODING.len()].eq_ignore_ascii_case(CONTENT_ENCODING)
-        {
+        } else if starts_with_name(data, SET_COOKIE) {
+            self.set_cookie = true;
+        } else if self.encoding.is_none() && starts_with_name(data, CONTENT_ENCODING) {
             let value = String::from_utf8_lossy(&data[CONTENT_ENCODING.len()..]);
             self.encoding = Some(value.trim().to_ascii_lowercase());
         }

@@ -43,6 +43,8 @@ pub(super) struct Worker {
     pool: Vec<Pooled>,
     jars: Jars,
     sockets: Option<Arc<Mutex<Sockets>>>,
+    /// Finished since the last hand-over (handed over together: one lock, at most one wake).
+    finished: Vec<Completion>,
 }
 
 fn signal(fd: &OwnedFd) {
@@ -68,6 +70,7 @@ impl Worker {
             pool: Vec::new(),
             jars: Jars::new(),
             sockets: None,
+            finished: Vec::new(),
         }
     }
 
@@ -162,6 +165,7 @@ impl Worker {
             let _ = self.multi.timeout();
         }
         self.collect_finished();
+        self.hand_over();
     }
 
     /// Handles one command; false means stop.
@@ -227,7 +231,8 @@ impl Worker {
             self.active.push(None);
             self.active.len() - 1
         });
-        self.jars.acquire(session, &spec.url);
+        self.jars
+            .acquire(session, &spec.url, !spec.cookies.is_empty());
         let added = self
             .handle_for(session, spec)
             .map_err(TransferError::from)
@@ -276,6 +281,9 @@ impl Worker {
             let Ok(mut easy) = self.multi.remove2(a.handle) else {
                 continue;
             };
+            if easy.get_ref().saw_set_cookie() {
+                self.jars.note_cookies(a.session);
+            }
             // `extract` takes the collected bytes and leaves a fresh collector behind.
             let result = match result {
                 Ok(()) => extract(&mut easy, a.start_time),
@@ -297,10 +305,25 @@ impl Worker {
         }
     }
 
-    fn finish(&self, c: Completion) {
+    fn finish(&mut self, c: Completion) {
+        self.finished.push(c);
+    }
+
+    /// Queues what finished for the loop thread, waking it only if the queue was empty.
+    /// NOTE: one hand-over per pass instead of one per transfer: the loop thread drains the
+    /// queue while this thread fills it, so per-transfer hand-overs found it empty (and wrote
+    /// the eventfd) about once in three transfers (`strace -c`: 5,860 writes, 16,763 requests).
+    pub(super) fn hand_over(&mut self) {
+        if self.finished.is_empty() {
+            return;
+        }
         let mut done = self.done.lock().expect("completion lock");
         let was_empty = done.is_empty();
-        done.push(c);
+        if was_empty {
+            std::mem::swap(&mut *done, &mut self.finished);
+        } else {
+            done.append(&mut self.finished);
+        }
         drop(done);
         if let (true, Some(efd)) = (was_empty, &self.efd) {
             signal(efd);

@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyDict};
 use pyo3::{intern, IntoPyObjectExt};
 
 use super::context::{Context, Fields};
-use super::http_request::RequestCoro;
+use super::http_future::{run_in_context, RequestFuture};
 use crate::http::{Engine, InlineEngine, RequestSpec, SessionId, Transfer, TransferError};
 
 /// A Python object found once by module and name (acurl's helpers, `json`, asyncio).
@@ -33,24 +33,21 @@ pub(crate) fn acurl_error(py: Python<'_>, e: &TransferError) -> PyResult<PyErr> 
     Ok(PyErr::from_value(cls.call1((e.to_string(), e.code))?))
 }
 
-/// Who waits for a transfer: the request awaitable keeps the outcome itself, so the future only
-/// has to wake its task.
-struct Waiter {
-    coro: Py<RequestCoro>,
-    fut: Py<PyAny>,
-}
-
 /// One libcurl engine and the requests waiting on it. Used from the loop thread (a session's
 /// finaliser may run on another thread; closing a session is only a channel send).
 #[pyclass(module = "mite._native")]
 pub struct CurlEngine {
     engine: Option<Backend>,
     loop_: Py<PyAny>,
-    pending: HashMap<u64, Waiter>,
+    /// The request waiting on each transfer in flight.
+    pending: HashMap<u64, Py<RequestFuture>>,
     next_token: u64,
     /// Loop-thread mode: the pending `call_later` for libcurl's timer, and whether a pump is queued.
     timer: Option<Py<PyAny>>,
     pump_queued: bool,
+    /// Thread mode: a `wake` of the engine thread is queued for the end of this loop iteration.
+    wake_queued: bool,
+    eager_wake: bool,
 }
 
 /// Where libcurl runs: its own thread (the default), or the loop thread itself.
@@ -80,51 +77,50 @@ impl CurlEngine {
         e.0.lock().expect("inline engine lock")
     }
 
-    /// Starts a transfer for `coro`; returns the future that wakes its task when it is done
-    /// (the outcome itself is handed to `coro`).
-    pub(crate) fn submit<'py>(
-        slf: &Bound<'py, Self>,
+    /// Starts a transfer whose outcome `drain` hands to `future`. Returns the loop.
+    pub(crate) fn submit(
+        slf: &Bound<'_, Self>,
         session: SessionId,
         spec: RequestSpec,
-        coro: Py<RequestCoro>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        future: Py<RequestFuture>,
+    ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let mut this = slf.borrow_mut();
         let start = crate::report::log::unix_now() as i64;
         let token = this.next_token;
-        let queue_pump = match this.backend()? {
+        let eager = this.eager_wake;
+        let (queue_pump, queue_wake) = match this.backend()? {
             Backend::Thread(e) => {
                 e.submit(token, session, spec, start);
-                false
+                if eager {
+                    e.wake();
+                }
+                (false, !eager && !this.wake_queued)
             }
             Backend::Inline(e) => {
                 Self::inline(e).submit(token, session, &spec, start);
-                !this.pump_queued
+                (!this.pump_queued, false)
             }
         };
         this.next_token += 1;
-        let fut = this
-            .loop_
-            .bind(py)
-            .call_method0(intern!(py, "create_future"))?;
-        this.pending.insert(
-            token,
-            Waiter {
-                coro,
-                fut: fut.clone().unbind(),
-            },
-        );
-        if queue_pump {
-            // One pump per loop iteration starts every request submitted in it.
-            this.pump_queued = true;
-            let loop_ = this.loop_.clone_ref(py);
+        this.pending.insert(token, future);
+        let event_loop = this.loop_.clone_ref(py);
+        if queue_pump || queue_wake {
+            // One pump (loop-thread mode) or one wake-up of the engine thread per loop
+            // iteration starts every request submitted in it.
+            let callback = if queue_pump {
+                this.pump_queued = true;
+                intern!(py, "drain")
+            } else {
+                this.wake_queued = true;
+                intern!(py, "wake")
+            };
             drop(this);
-            loop_.bind(py).call_method1(
-                intern!(py, "call_soon"),
-                (slf.getattr(intern!(py, "drain"))?,),
-            )?;
+            event_loop
+                .bind(py)
+                .call_method1(intern!(py, "call_soon"), (slf.getattr(callback)?,))?;
         }
-        Ok(fut)
+        Ok(event_loop)
     }
 
     pub(crate) fn open(&self) -> PyResult<SessionId> {
@@ -156,7 +152,17 @@ impl CurlEngine {
             next_token: 1,
             timer: None,
             pump_queued: false,
+            wake_queued: false,
+            eager_wake: std::env::var("MITE_HTTP_WAKE").is_ok_and(|v| v == "eager"),
         })
+    }
+
+    /// Wakes the engine thread for the requests queued in this loop iteration.
+    fn wake(&mut self) {
+        self.wake_queued = false;
+        if let Some(Backend::Thread(e)) = &self.engine {
+            e.wake();
+        }
     }
 
     /// The descriptor to watch with `loop.add_reader(fd, engine.drain)`.
@@ -230,27 +236,24 @@ impl CurlEngine {
                 this.timer = Some(handle.unbind());
             }
         }
-        let none = py.None();
+        let mut wake = Vec::with_capacity(done.len());
         for c in done {
-            let Some(w) = this.pending.remove(&c.token) else {
+            let Some(future) = this.pending.remove(&c.token) else {
                 continue;
             };
-            if let Ok(mut coro) = w.coro.bind(py).try_borrow_mut() {
-                coro.outcome = Some(c.result);
-            }
-            // A future cancelled while in flight refuses a result: its task has moved on.
-            if let Err(e) = w
-                .fut
-                .bind(py)
-                .call_method1(intern!(py, "set_result"), (&none,))
-            {
-                if !w
-                    .fut
-                    .bind(py)
-                    .call_method0(intern!(py, "done"))?
-                    .is_truthy()?
-                {
-                    return Err(e);
+            let callbacks = match future.bind(py).try_borrow_mut() {
+                Ok(mut f) => f.complete(c.result),
+                Err(_) => continue,
+            };
+            wake.push((future, callbacks));
+        }
+        drop(this);
+        // Each waiting task is stepped here, in its own context, as a future's done-callbacks
+        // would be (one loop iteration later).
+        for (future, callbacks) in wake {
+            for (callback, context) in callbacks {
+                if let Err(e) = run_in_context(py, &callback, context.as_ref(), future.bind(py)) {
+                    e.write_unraisable(py, Some(future.bind(py).as_any()));
                 }
             }
         }

@@ -1,9 +1,9 @@
 //! What `session.get(url, ...)` returns: a native coroutine. It checks the arguments as acurl's
 //! `_outer_request` did (errors surface when awaited, as they did from the coroutine), submits
-//! the transfer when first awaited, yields the loop future the engine resolves, then builds the
-//! `Response`, runs the callbacks (and `http_metrics`) inside the awaiting task, and follows
-//! redirects. One Python object per request instead of two coroutines, a `Request` and two
-//! response objects.
+//! the transfer when first awaited and yields a `RequestFuture` (`http_future.rs`) to the task.
+//! Resumed, it builds the `Response`, runs the callbacks (and `http_metrics`) inside the
+//! awaiting task, and follows redirects. Two Python objects per request (this and its future)
+//! instead of two coroutines, a `Request`, two response objects and a loop future.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +16,10 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use super::http::{acurl_error, lookup, CurlEngine};
+use super::http_future::RequestFuture;
 use super::http_response::{Asked, Hop, Response};
 use super::http_session::Session;
-use crate::http::{HttpVersion, RequestSpec, Transfer, TransferError};
+use crate::http::{HttpVersion, RequestSpec};
 
 const METHODS: [&[u8]; 7] = [
     b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS",
@@ -50,9 +51,8 @@ struct Plan {
 enum State {
     /// Not awaited yet: the checked request, or the error to raise when awaited.
     New(PyResult<Plan>),
-    /// Waiting for the transfer behind `fut`; `prev` is the redirect that led here.
+    /// Waiting for a transfer; `prev` is the redirect that led here.
     Waiting {
-        fut: Py<PyAny>,
         plan: Plan,
         prev: Option<Py<Response>>,
     },
@@ -63,8 +63,8 @@ enum State {
 pub struct RequestCoro {
     session: Py<Session>,
     state: State,
-    /// Put here by `CurlEngine.drain` just before it resolves the future.
-    pub(crate) outcome: Option<Result<Transfer, TransferError>>,
+    /// What the awaiting task waits on (made at the first hop, reused by redirects).
+    future: Option<Py<RequestFuture>>,
 }
 
 /// The keyword arguments acurl's request methods take.
@@ -307,34 +307,58 @@ impl RequestCoro {
         Ok(RequestCoro {
             session: session.clone().unbind(),
             state: State::New(plan(session, method, url, args)),
-            outcome: None,
+            future: None,
         })
     }
 
-    /// Starts the transfer for `plan`'s current hop.
-    fn submit<'py>(slf: &Bound<'py, Self>, plan: &Plan) -> PyResult<Bound<'py, PyAny>> {
+    /// Starts the transfer for `plan`'s current hop; its future is then what to wait on.
+    fn submit(slf: &Bound<'_, Self>, plan: &Plan) -> PyResult<()> {
         let py = slf.py();
-        let session = slf.borrow().session.clone_ref(py);
+        let (session, future) = {
+            let this = slf.borrow();
+            (
+                this.session.clone_ref(py),
+                this.future.as_ref().map(|f| f.clone_ref(py)),
+            )
+        };
         let (engine, id) = {
             let s = session.bind(py).borrow();
             (s.engine.clone_ref(py), s.id()?)
         };
-        CurlEngine::submit(engine.bind(py), id, plan.spec.clone(), slf.clone().unbind())
+        let future = match future {
+            Some(f) => f,
+            None => {
+                let f = Py::new(py, RequestFuture::default())?;
+                slf.borrow_mut().future = Some(f.clone_ref(py));
+                f
+            }
+        };
+        let event_loop =
+            CurlEngine::submit(engine.bind(py), id, plan.spec.clone(), future.clone_ref(py))?;
+        future.bind(py).borrow_mut().restart(event_loop);
+        Ok(())
     }
 
-    /// One step: the future to wait on, or StopIteration carrying the response.
+    /// One step: the future to wait on (as `await future` yields it), or StopIteration carrying
+    /// the response.
     fn step(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let fut = Self::advance(slf)?;
-        // What `await future` sets before yielding it: the task then waits on it.
+        Self::advance(slf)?;
         let py = slf.py();
-        fut.setattr(py, intern!(py, "_asyncio_future_blocking"), true)?;
-        Ok(fut)
+        let future = slf
+            .borrow()
+            .future
+            .as_ref()
+            .map(|f| f.clone_ref(py))
+            .ok_or_else(|| PyRuntimeError::new_err("the request has not started"))?;
+        // What `await future` sets before yielding it: the task then waits on it.
+        future.bind(py).borrow_mut().blocking = true;
+        Ok(future.into_any())
     }
 
-    fn advance(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+    fn advance(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let state = std::mem::replace(&mut slf.borrow_mut().state, State::Done);
-        let (fut, mut plan, prev) = match state {
+        let (mut plan, prev) = match state {
             State::Done => {
                 return Err(PyRuntimeError::new_err(
                     "cannot reuse already awaited coroutine",
@@ -342,26 +366,22 @@ impl RequestCoro {
             }
             State::New(plan) => {
                 let plan = plan?;
-                let fut = Self::submit(slf, &plan)?.unbind();
-                slf.borrow_mut().state = State::Waiting {
-                    fut: fut.clone_ref(py),
-                    plan,
-                    prev: None,
-                };
-                return Ok(fut);
+                Self::submit(slf, &plan)?;
+                slf.borrow_mut().state = State::Waiting { plan, prev: None };
+                return Ok(());
             }
-            State::Waiting { fut, plan, prev } => (fut, plan, prev),
+            State::Waiting { plan, prev } => (plan, prev),
         };
-        let outcome = slf.borrow_mut().outcome.take();
+        let outcome = slf
+            .borrow()
+            .future
+            .as_ref()
+            .and_then(|f| f.bind(py).borrow_mut().outcome.take());
         let transfer = match outcome {
-            // Woken before the transfer finished (not by its future): wait on.
+            // Stepped before the transfer finished (not by its wake-up): wait on.
             None => {
-                slf.borrow_mut().state = State::Waiting {
-                    fut: fut.clone_ref(py),
-                    plan,
-                    prev,
-                };
-                return Ok(fut);
+                slf.borrow_mut().state = State::Waiting { plan, prev };
+                return Ok(());
             }
             Some(Err(e)) => return Err(acurl_error(py, &e)?),
             Some(Ok(t)) => t,
@@ -397,13 +417,12 @@ impl RequestCoro {
         let to = r.transfer.redirect_url.clone().unwrap_or_default();
         plan.hop.url = PyString::new(py, &to).into_any().unbind();
         plan.spec.url = to;
-        let fut = Self::submit(slf, &plan)?.unbind();
+        Self::submit(slf, &plan)?;
         slf.borrow_mut().state = State::Waiting {
-            fut: fut.clone_ref(py),
             plan,
             prev: Some(response.unbind()),
         };
-        Ok(fut)
+        Ok(())
     }
 }
 
@@ -463,14 +482,15 @@ impl RequestCoro {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.session)?;
-        if let State::Waiting { fut, prev, .. } = &self.state {
-            visit.call(fut)?;
+        if let State::Waiting { prev, .. } = &self.state {
             visit.call(prev)?;
         }
+        visit.call(&self.future)?;
         Ok(())
     }
 
     fn __clear__(&mut self) {
         self.state = State::Done;
+        self.future = None;
     }
 }

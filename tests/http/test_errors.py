@@ -1,6 +1,7 @@
 """Failures: transport errors raise `acurl.AcurlError("curl failed with code N <libcurl text>")`,
 bad arguments raise ValueError, and the optional `timeout=` our engine adds."""
 
+import asyncio
 import re
 import time
 
@@ -180,3 +181,23 @@ def test_timeout_through_mite_http(http_server, features):
     _, sent, code = run_journey(journey)
     assert code == 28
     assert metrics(sent) == []
+
+
+# -- cancellation ------------------------------------------------------------------------------------
+
+
+def test_a_request_cancelled_while_in_flight_leaves_the_session_usable(http_server):
+    async def body(s):
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(s.get(http_server.url("/slow?ms=500&t=cancelled")), 0.05)
+        task = asyncio.ensure_future(s.get(http_server.url("/slow?ms=500&t=task")))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        after = await s.get(http_server.url("/json"))
+        await asyncio.sleep(0.6)  # the abandoned transfers finish meanwhile; nobody is woken
+        return after, await s.get(http_server.url("/json"))
+
+    after, later = with_session(acurl, body)
+    assert after.status_code == 200 and later.status_code == 200
