@@ -1,13 +1,16 @@
 """HTTP for journeys: `@mite_http` gives `ctx.http`, a session on mite's native libcurl engine,
 and every response (each redirect hop too) sends an `http_metrics` message."""
 
+import asyncio
+import collections.abc
+import functools
+import inspect
 import logging
 import os
 from contextlib import asynccontextmanager
-from functools import wraps
 
 import acurl
-from mite._native import JourneySessions
+from mite._native import HttpJourney, JourneyCoroutine, JourneySessions
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ def _new_engine(loop):
 _journeys = JourneySessions(_new_engine)
 _open = _journeys.open
 _close = _journeys.close
+# Its methods are those of a coroutine: asyncio (create_task, gather) and the runner take it as one.
+collections.abc.Coroutine.register(JourneyCoroutine)
 
 
 class SessionPool:
@@ -93,17 +98,24 @@ class SessionPool:
 
 def mite_http(func):
     """Gives the journey `ctx.http` for its duration: a session whose every response (each
-    redirect hop too) sends `http_metrics` through `ctx`."""
+    redirect hop too) sends `http_metrics` through `ctx`. The decorated journey is native
+    (`HttpJourney`): calling it returns a coroutine that opens the session when the journey
+    starts and closes it (and deletes `ctx.http`) however the journey ends."""
+    journey = HttpJourney(func, _journeys)
+    functools.update_wrapper(journey, func)
+    _mark_coroutine_function(journey)
+    return journey
 
-    @wraps(func)
-    async def wrapper(ctx, *args, **kwargs):
-        session = _open(ctx)
-        try:
-            return await func(ctx, *args, **kwargs)
-        finally:
-            _close(ctx, session)
 
-    return wrapper
+def _mark_coroutine_function(journey):
+    # `asyncio.iscoroutinefunction` (and on Python 3.12+ `inspect.iscoroutinefunction`) say True,
+    # as they did for mite 2.11's `async def` wrapper.
+    marker = getattr(asyncio.coroutines, "_is_coroutine", None)
+    if marker is not None:
+        journey._is_coroutine = marker
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:
+        mark(journey)
 
 
 def create_http_cookie(ctx, *args, **kwargs):

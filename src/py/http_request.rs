@@ -7,16 +7,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pyo3::exceptions::{
-    PyBaseException, PyRuntimeError, PyStopIteration, PyTypeError, PyValueError,
-};
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use super::http::{acurl_error, lookup, CurlEngine};
 use super::http_future::RequestFuture;
+use super::http_journey::exception;
 use super::http_response::{Asked, Hop, Response};
 use super::http_session::Session;
 use crate::http::{HttpVersion, RequestSpec};
@@ -450,30 +449,12 @@ impl RequestCoro {
     #[pyo3(signature = (typ, val=None, tb=None))]
     fn throw(
         &mut self,
-        py: Python<'_>,
         typ: &Bound<'_, PyAny>,
         val: Option<&Bound<'_, PyAny>>,
         tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         self.state = State::Done;
-        let exc = if typ.is_instance_of::<PyBaseException>() {
-            typ.clone()
-        } else if let Ok(cls) = typ.cast::<PyType>() {
-            match val {
-                Some(v) if v.is_instance(cls)? => v.clone(),
-                Some(v) if v.is_instance_of::<PyTuple>() => cls.call1(v.cast::<PyTuple>()?)?,
-                Some(v) => cls.call1((v,))?,
-                None => cls.call0()?,
-            }
-        } else {
-            return Err(PyTypeError::new_err(
-                "exceptions must be classes or instances deriving from BaseException",
-            ));
-        };
-        if let Some(tb) = tb {
-            exc.call_method1(intern!(py, "with_traceback"), (tb,))?;
-        }
-        Err(PyErr::from_value(exc))
+        Err(exception(typ, val, tb)?)
     }
 
     fn close(&mut self) {

@@ -377,7 +377,7 @@ impl JourneySessions {
     }
 
     /// A fresh session (empty jar) for the journey on the running loop, set as `ctx.http`.
-    fn open<'py>(&mut self, ctx: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Session>> {
+    pub(crate) fn open<'py>(&mut self, ctx: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Session>> {
         let py = ctx.py();
         let loop_ = running_loop(py)?;
         let key = loop_.as_ptr() as usize;
@@ -417,7 +417,11 @@ impl JourneySessions {
     }
 
     /// Ends the journey's session and takes `ctx.http` away (even when the journey raised).
-    fn close(&self, ctx: &Bound<'_, PyAny>, session: &Bound<'_, Session>) -> PyResult<()> {
+    pub(crate) fn close(
+        &self,
+        ctx: &Bound<'_, PyAny>,
+        session: &Bound<'_, Session>,
+    ) -> PyResult<()> {
         session.borrow_mut()._release(ctx.py());
         ctx.delattr(intern!(ctx.py(), "http"))
     }

@@ -7,6 +7,7 @@ pub mod entry;
 pub mod files;
 pub mod http;
 pub mod http_future;
+pub mod http_journey;
 pub mod http_request;
 pub mod http_response;
 pub mod http_session;
@@ -33,6 +34,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<http_session::JourneySessions>()?;
     m.add_class::<http_request::RequestCoro>()?;
     m.add_class::<http_future::RequestFuture>()?;
+    m.add_class::<http_journey::HttpJourney>()?;
+    m.add_class::<http_journey::JourneyCoro>()?;
     m.add_class::<http_response::Response>()?;
     m.add_function(wrap_pyfunction!(control::plan_work, m)?)?;
     m.add_function(wrap_pyfunction!(encode::pack_msg, m)?)?;
