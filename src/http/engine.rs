@@ -121,7 +121,7 @@ impl Engine {
     }
 
     /// Queues a request; its completion carries `token`. It starts once the engine thread is
-    /// awake: call `wake` after queueing a batch.
+    /// awake: call `wake` after it.
     pub fn submit(&self, token: u64, session: SessionId, spec: RequestSpec, start_time: i64) {
         let _ = self.commands.send(Command::Submit {
             token,

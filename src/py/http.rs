@@ -45,9 +45,6 @@ pub struct CurlEngine {
     /// Loop-thread mode: the pending `call_later` for libcurl's timer, and whether a pump is queued.
     timer: Option<Py<PyAny>>,
     pump_queued: bool,
-    /// Thread mode: a `wake` of the engine thread is queued for the end of this loop iteration.
-    wake_queued: bool,
-    eager_wake: bool,
 }
 
 /// Where libcurl runs: its own thread (the default), or the loop thread itself.
@@ -88,37 +85,32 @@ impl CurlEngine {
         let mut this = slf.borrow_mut();
         let start = crate::report::log::unix_now() as i64;
         let token = this.next_token;
-        let eager = this.eager_wake;
-        let (queue_pump, queue_wake) = match this.backend()? {
+        let queue_pump = match this.backend()? {
             Backend::Thread(e) => {
+                // NOTE: woken at once (a no-op while the engine thread is busy, which it nearly
+                // always is under load). Deferring the wake-up to the end of the loop iteration
+                // (one `call_soon` per iteration) was measured too: no gain in requests/s over
+                // alternating runs, and a handle per iteration more on the loop thread.
                 e.submit(token, session, spec, start);
-                if eager {
-                    e.wake();
-                }
-                (false, !eager && !this.wake_queued)
+                e.wake();
+                false
             }
             Backend::Inline(e) => {
                 Self::inline(e).submit(token, session, &spec, start);
-                (!this.pump_queued, false)
+                !this.pump_queued
             }
         };
         this.next_token += 1;
         this.pending.insert(token, future);
         let event_loop = this.loop_.clone_ref(py);
-        if queue_pump || queue_wake {
-            // One pump (loop-thread mode) or one wake-up of the engine thread per loop
-            // iteration starts every request submitted in it.
-            let callback = if queue_pump {
-                this.pump_queued = true;
-                intern!(py, "drain")
-            } else {
-                this.wake_queued = true;
-                intern!(py, "wake")
-            };
+        if queue_pump {
+            // One pump per loop iteration starts every request submitted in it.
+            this.pump_queued = true;
             drop(this);
-            event_loop
-                .bind(py)
-                .call_method1(intern!(py, "call_soon"), (slf.getattr(callback)?,))?;
+            event_loop.bind(py).call_method1(
+                intern!(py, "call_soon"),
+                (slf.getattr(intern!(py, "drain"))?,),
+            )?;
         }
         Ok(event_loop)
     }
@@ -152,17 +144,7 @@ impl CurlEngine {
             next_token: 1,
             timer: None,
             pump_queued: false,
-            wake_queued: false,
-            eager_wake: std::env::var("MITE_HTTP_WAKE").is_ok_and(|v| v == "eager"),
         })
-    }
-
-    /// Wakes the engine thread for the requests queued in this loop iteration.
-    fn wake(&mut self) {
-        self.wake_queued = false;
-        if let Some(Backend::Thread(e)) = &self.engine {
-            e.wake();
-        }
     }
 
     /// The descriptor to watch with `loop.add_reader(fd, engine.drain)`.
