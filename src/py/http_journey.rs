@@ -137,17 +137,22 @@ impl JourneyCoro {
             .borrow_mut()
             .open(self.ctx.bind(py))?;
         let session = session.unbind();
-        let mut call_args = Vec::with_capacity(1 + self.args.bind(py).len());
-        call_args.push(self.ctx.bind(py).clone());
-        call_args.extend(self.args.bind(py).iter());
-        let called = self
-            .func
-            .bind(py)
-            .call(
+        let func = self.func.bind(py);
+        let ctx = self.ctx.bind(py);
+        let args = self.args.bind(py);
+        let called = if args.is_empty() && self.kwargs.is_none() {
+            // The usual journey: `journey(ctx)`, a vectorcall without an argument tuple.
+            func.call1((ctx,))
+        } else {
+            let mut call_args = Vec::with_capacity(1 + args.len());
+            call_args.push(ctx.clone());
+            call_args.extend(args.iter());
+            func.call(
                 PyTuple::new(py, call_args)?,
                 self.kwargs.as_ref().map(|k| k.bind(py)),
             )
-            .and_then(awaitable_iter);
+        }
+        .and_then(awaitable_iter);
         match called {
             Ok(inner) => {
                 self.state = State::Running {
