@@ -42,6 +42,22 @@ def threads(pid):
     return out
 
 
+def process_ticks(pid):
+    """CPU ticks of a process and its children (nginx: the master and its worker)."""
+    total = 0
+    for stat_path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat_path) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        this = int(stat_path.split("/")[2])
+        if this == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
 def requests_between(folder, start, end):
     n = 0
     for path in glob.glob(os.path.join(folder, "collector_data", "*")):
@@ -54,7 +70,8 @@ def requests_between(folder, start, end):
     return n
 
 
-def run_once(mite, env_extra, url, seconds):
+def run_once(mite, env_extra, nginx, seconds):
+    url = nginx.url
     folder = tempfile.mkdtemp(prefix="mite-threads-")
     shutil.copy(os.path.join(HERE, "bench_scenarios.py"), folder)
     env = {
@@ -70,9 +87,9 @@ def run_once(mite, env_extra, url, seconds):
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # The middle of the run: after start-up, before the volume model stops.
     time.sleep(2)
-    before, t0 = threads(proc.pid), time.time()
+    before, t0, nginx_before = threads(proc.pid), time.time(), process_ticks(nginx.proc.pid)
     time.sleep(seconds - 4)
-    after, t1 = threads(proc.pid), time.time()
+    after, t1, nginx_after = threads(proc.pid), time.time(), process_ticks(nginx.proc.pid)
     _, err = proc.communicate()
     if proc.returncode != 0:
         sys.exit(f"{mite} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
@@ -82,7 +99,8 @@ def run_once(mite, env_extra, url, seconds):
     for tid, (name, ticks) in after.items():
         if tid in before:
             per_thread[name] = per_thread.get(name, 0) + ticks - before[tid][1]
-    return n / (t1 - t0), {name: ticks / TICK / max(n, 1) * 1e6 for name, ticks in per_thread.items()}
+    per_request = {name: ticks / TICK / max(n, 1) * 1e6 for name, ticks in per_thread.items()}
+    return n / (t1 - t0), per_request, (nginx_after - nginx_before) / TICK / max(n, 1) * 1e6
 
 
 def main():
@@ -96,12 +114,13 @@ def main():
         name, rest = spec.split("=", 1)
         mite, *envs = rest.split(",")
         impls.append((name, mite, dict(e.split("=", 1) for e in envs)))
-    print("| run | implementation | requests/s | loop thread µs/req | libcurl thread µs/req | pipeline µs/req | other | total µs/req |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | implementation | requests/s | loop thread µs/req | libcurl thread µs/req | pipeline µs/req "
+          "| other threads | mite total µs/req | nginx µs/req |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with Nginx() as nginx:
         for i in range(args.repeat):
             for name, mite, env in impls:
-                rate, us = run_once(mite, env, nginx.url, args.seconds)
+                rate, us, nginx_us = run_once(mite, env, nginx, args.seconds)
                 loop = us.pop("mite", 0.0)
                 http = us.pop("mite-http", None)
                 pipeline = us.pop("mite-pipeline", None)
@@ -111,8 +130,8 @@ def main():
                 def cell(v):
                     return "—" if v is None else f"{v:.1f}"
 
-                print(f"| {i + 1} | {name} | {rate:,.0f} | {loop:.1f} | {cell(http)} | {cell(pipeline)} | {other:.1f} | {total:.1f} |",
-                      flush=True)
+                print(f"| {i + 1} | {name} | {rate:,.0f} | {loop:.1f} | {cell(http)} | {cell(pipeline)} "
+                      f"| {other:.1f} | {total:.1f} | {nginx_us:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
