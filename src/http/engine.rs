@@ -1,7 +1,6 @@
-//! The engine thread: owns the libcurl multi handle, every easy handle and every cookie jar.
-//! Requests arrive over a channel (plus an eventfd wake-up when the thread sleeps); sockets are
-//! driven by epoll and `curl_multi_socket_action`; finished transfers are queued and the loop
-//! thread is woken through another eventfd only when the queue goes from empty to non-empty.
+//! The engine thread: `Engine` is the loop thread's handle to it (requests over a channel,
+//! finished transfers back in batches behind an eventfd), and `run` is the thread's loop around
+//! the worker (`worker.rs`), driven by epoll and `curl_multi_socket_action`.
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -9,7 +9,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use super::http::{lookup, CurlEngine};
-use super::http_request::{method_bytes, RequestCoro};
+use super::http_args::method_bytes;
+use super::http_request::RequestCoro;
 use crate::http::SessionId;
 
 /// What `@mite_http` adds to a session: the context its `http_metrics` go to, the

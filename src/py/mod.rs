@@ -6,6 +6,7 @@ pub mod encode;
 pub mod entry;
 pub mod files;
 pub mod http;
+pub mod http_args;
 pub mod http_future;
 pub mod http_journey;
 pub mod http_request;
