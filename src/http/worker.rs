@@ -334,3 +334,15 @@ impl Worker {
         self.jars.lines(session)
     }
 }
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Transfers still in flight leave the multi handle first: removing one can call the
+        // socket callback, which the `multi` field owns and frees when it is dropped (fields drop
+        // in declaration order, `multi` first). Abandoned transfers exist when a loop closes with
+        // requests in flight.
+        for a in self.active.drain(..).flatten() {
+            let _ = self.multi.remove2(a.handle);
+        }
+    }
+}
