@@ -115,8 +115,12 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", default="10")
     ap.add_argument("--http", action="store_true", help="also the HTTP benchmark (needs nginx and wrk)")
+    ap.add_argument("--http-only", action="store_true", help="only the HTTP benchmark")
     args = ap.parse_args()
     impls = [("mite 2.11.0", args.ref), ("this mite", args.ours)]
+    if args.http_only:
+        http_section(impls, args)
+        return
 
     print(f"## journeys per second (1 transaction + 1 message, 200 concurrent, {args.seconds} s)\n")
     print("| run | implementation | journeys | messages | journeys/s | CPU s |")

@@ -2,13 +2,15 @@
 and every response (each redirect hop too) sends an `http_metrics` message."""
 
 import asyncio
+import collections.abc
+import functools
+import inspect
 import logging
 import os
 from contextlib import asynccontextmanager
-from functools import wraps
 
 import acurl
-from mite.context import Context
+from mite._native import HttpJourney, JourneyCoroutine, JourneySessions
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +23,10 @@ def _verify_tls():
 
 
 class AcurlSessionWrapper:
-    """The session a journey sees: acurl's session plus `set_response_callback(cb)`, where
-    `cb(response, additional_metrics)` may add fields to the next `http_metrics` messages."""
+    """mite 2.11's journey-session wrapper, kept for code that builds one itself: acurl's session
+    plus `set_response_callback(cb)`, where `cb(response, additional_metrics)` may add fields to
+    the next `http_metrics` messages. `@mite_http` journeys get a native session that does the
+    same without the wrapper."""
 
     def __init__(self, session):
         self.__session = session
@@ -47,8 +51,24 @@ class AcurlSessionWrapper:
         return self.__callback
 
 
+def _new_engine(loop):
+    """The engine for journeys on `loop` (made when a loop first runs a journey), and whether
+    its sessions check TLS certificates."""
+    return acurl.CurlWrapper(loop), _verify_tls()
+
+
+# One engine per event loop; each journey gets a fresh native session (empty cookie jar) from it.
+_journeys = JourneySessions(_new_engine)
+_open = _journeys.open
+_close = _journeys.close
+# Its methods are those of a coroutine: asyncio (create_task, gather) and the runner take it as one.
+collections.abc.Coroutine.register(JourneyCoroutine)
+
+
 class SessionPool:
-    """One engine per event loop; a fresh session (cookie jar) per journey."""
+    """mite 2.11's entry points, kept: `SessionPool.decorator(func)` is `mite_http(func)`, and
+    `session_context(ctx)` gives `ctx.http` for the block. One engine per event loop; a fresh
+    session (cookie jar) per journey."""
 
     _session_pools = {}
 
@@ -58,72 +78,44 @@ class SessionPool:
 
     @asynccontextmanager
     async def session_context(self, context):
-        context.http = self._checkout(context)
+        session = _open(context)
         try:
             yield
         finally:
-            self._checkin(context)
+            _close(context, session)
 
     @classmethod
     def decorator(cls, func):
-        @wraps(func)
-        async def wrapper(ctx, *args, **kwargs):
-            loop = asyncio.get_running_loop()
-            instance = cls._session_pools.get(loop)
-            if instance is None:
-                instance = cls._session_pools[loop] = cls()
-            # session_context inlined: this runs once per journey.
-            ctx.http = instance._checkout(ctx)
-            try:
-                return await func(ctx, *args, **kwargs)
-            finally:
-                instance._checkin(ctx)
+        return mite_http(func)
 
-        return wrapper
+    def _checkout(self, context):
+        return _open(context)
 
     def _checkin(self, context):
         # Deleted even when the journey raised (mite 2.11 left it on the context).
-        session = context.http
-        del context.http
-        session._release()
-
-    def _checkout(self, context):
-        if self._wrapper is None:
-            self._wrapper = acurl.CurlWrapper(asyncio.get_running_loop())
-        session = self._wrapper.session(verify=self._verify)
-        wrapped = AcurlSessionWrapper(session)
-        native = isinstance(context, Context)
-
-        def on_response(r):
-            if wrapped._response_callback is not None:
-                wrapped._response_callback(r, wrapped.additional_metrics)
-            if native:
-                r._raw.send_metrics(context, r.request.method, wrapped.additional_metrics)
-                return
-            context.send(
-                "http_metrics",
-                start_time=r.start_time,
-                effective_url=r.url,
-                response_code=r.status_code,
-                dns_time=r.namelookup_time,
-                connect_time=r.connect_time,
-                tls_time=r.appconnect_time,
-                transfer_start_time=r.pretransfer_time,
-                first_byte_time=r.starttransfer_time,
-                total_time=r.total_time,
-                primary_ip=r.primary_ip,
-                method=r.request.method,
-                download_size=r.download_size,
-                **wrapped.additional_metrics,
-            )
-
-        session.set_response_callback(on_response)
-        return wrapped
+        _close(context, context.http)
 
 
 def mite_http(func):
-    """Gives the journey `ctx.http` for its duration."""
-    return SessionPool.decorator(func)
+    """Gives the journey `ctx.http` for its duration: a session whose every response (each
+    redirect hop too) sends `http_metrics` through `ctx`. The decorated journey is native
+    (`HttpJourney`): calling it returns a coroutine that opens the session when the journey
+    starts and closes it (and deletes `ctx.http`) however the journey ends."""
+    journey = HttpJourney(func, _journeys)
+    functools.update_wrapper(journey, func)
+    _mark_coroutine_function(journey)
+    return journey
+
+
+def _mark_coroutine_function(journey):
+    # `asyncio.iscoroutinefunction` (and on Python 3.12+ `inspect.iscoroutinefunction`) say True,
+    # as they did for mite 2.11's `async def` wrapper.
+    marker = getattr(asyncio.coroutines, "_is_coroutine", None)
+    if marker is not None:
+        journey._is_coroutine = marker
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:
+        mark(journey)
 
 
 def create_http_cookie(ctx, *args, **kwargs):

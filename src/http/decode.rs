@@ -6,21 +6,6 @@ use std::io::Read;
 /// What requests advertise unless the caller sets Accept-Encoding itself.
 pub const ACCEPT_ENCODING: &str = "Accept-Encoding: deflate, gzip, br, zstd";
 
-/// The Content-Encoding of the final header block, lower-cased (`None` when absent).
-pub fn content_encoding(header: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(header);
-    let last = text
-        .split("\r\n\r\n")
-        .filter(|b| !b.trim().is_empty())
-        .last()?;
-    last.split("\r\n").find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-encoding")
-            .then(|| value.trim().to_ascii_lowercase())
-    })
-}
-
 fn inflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
     // "deflate" is zlib-wrapped by the standard and raw by some servers: try zlib, then raw.
     let mut out = Vec::new();
@@ -95,13 +80,5 @@ mod tests {
         );
         assert_eq!(decode("identity", b"plain".to_vec()).unwrap(), b"plain");
         assert!(decode("gzip", b"not gzip".to_vec()).is_err());
-    }
-
-    #[test]
-    fn the_final_header_block_decides() {
-        let h =
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Encoding: BR\r\nX: y\r\n\r\n";
-        assert_eq!(content_encoding(h).as_deref(), Some("br"));
-        assert_eq!(content_encoding(b"HTTP/1.1 200 OK\r\n\r\n"), None);
     }
 }

@@ -1,8 +1,6 @@
-//! The engine thread: owns the libcurl multi handle, every easy handle and every cookie jar.
-//! Requests arrive over a channel (plus an eventfd wake-up when the thread sleeps); sockets are
-//! driven by epoll and `curl_multi_socket_action`; finished transfers are queued and the loop
-//! thread is woken through another eventfd only when the queue goes from empty to non-empty.
-use std::collections::HashMap;
+//! The engine thread: `Engine` is the loop thread's handle to it (requests over a channel,
+//! finished transfers back in batches behind an eventfd), and `run` is the thread's loop around
+//! the worker (`worker.rs`), driven by epoll and `curl_multi_socket_action`.
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,13 +9,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use curl::easy::Easy2;
-use curl::multi::{Easy2Handle, Events, Multi};
+use curl::multi::Multi;
 
-use super::cookies::Jar;
 use super::poller::{Epoll, Ready};
 use super::request::RequestSpec;
-use super::transfer::{configure, extract, Collect, Transfer, TransferError};
+use super::transfer::{Transfer, TransferError};
+use super::worker::Worker;
 
 /// Identifies a session (its cookie jar) on the engine thread.
 pub type SessionId = u64;
@@ -67,7 +64,7 @@ fn eventfd() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn signal(fd: &OwnedFd) {
+pub(super) fn signal(fd: &OwnedFd) {
     // Both eventfds (engine wake-up, completions) are woken the same way.
     let one: u64 = 1;
     // SAFETY: writes 8 bytes from a live u64 to our eventfd.
@@ -89,7 +86,13 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("mite-http".into())
             .spawn(move || {
-                Worker::new(Multi::new(), done2, Some(efd2)).run(rx, &sleeping2, &epoll, &wake2);
+                run(
+                    Worker::new(Multi::new(), done2, Some(efd2)),
+                    rx,
+                    &sleeping2,
+                    &epoll,
+                    &wake2,
+                );
             })?;
         Ok(Engine {
             commands: tx,
@@ -116,14 +119,23 @@ impl Engine {
         self.efd.as_raw_fd()
     }
 
-    /// Queues a request; its completion carries `token`.
+    /// Queues a request; its completion carries `token`. It starts once the engine thread is
+    /// awake: call `wake` after it.
     pub fn submit(&self, token: u64, session: SessionId, spec: RequestSpec, start_time: i64) {
-        self.send(Command::Submit {
+        let _ = self.commands.send(Command::Submit {
             token,
             session,
             spec: Box::new(spec),
             start_time,
         });
+    }
+
+    /// Wakes the engine thread if it sleeps (it re-checks the queue before sleeping, so a
+    /// request queued before this call is never missed).
+    pub fn wake(&self) {
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            signal(&self.wake);
+        }
     }
 
     /// A new, empty cookie jar (made on the engine thread when first used).
@@ -166,118 +178,31 @@ impl Drop for Engine {
     }
 }
 
-struct Active {
-    handle: Easy2Handle<Collect>,
-    token: u64,
-    session: SessionId,
-    start_time: i64,
-}
-
-pub(super) struct Worker {
-    multi: Multi,
-    done: Arc<Mutex<Vec<Completion>>>,
-    /// Woken when completions arrive; `None` when the loop thread drives the worker itself.
-    efd: Option<Arc<OwnedFd>>,
-    active: HashMap<usize, Active>,
-    next_slot: usize,
-    pool: Vec<Easy2<Collect>>,
-    jars: HashMap<SessionId, (Jar, usize)>,
-    closing: Vec<SessionId>,
-}
-
-impl Worker {
-    pub(super) fn new(
-        multi: Multi,
-        done: Arc<Mutex<Vec<Completion>>>,
-        efd: Option<Arc<OwnedFd>>,
-    ) -> Self {
-        let mut multi = multi;
-        // NOTE: as acurl: keep up to 1000 idle connections for reuse; multiplex HTTP/2.
-        let _ = multi.set_max_connects(1000);
-        let _ = multi.pipelining(false, true);
-        Worker {
-            multi,
-            done,
-            efd,
-            active: HashMap::new(),
-            next_slot: 1,
-            pool: Vec::new(),
-            jars: HashMap::new(),
-            closing: Vec::new(),
-        }
-    }
-
-    /// Lets libcurl tell epoll which sockets to watch, and tell us when to call `timeout()`.
-    pub(super) fn install(&mut self, epfd: RawFd) -> Arc<Mutex<Option<Instant>>> {
-        let _ = self.multi.socket_function(move |socket, events, _| {
-            if events.remove() {
-                Epoll::forget(epfd, socket);
-            } else {
-                Epoll::watch(
-                    epfd,
-                    socket,
-                    events.input() || events.input_and_output(),
-                    events.output() || events.input_and_output(),
-                );
+/// The engine thread's loop: commands, then ready sockets, then sleep when there is nothing.
+fn run(
+    mut worker: Worker,
+    rx: Receiver<Command>,
+    sleeping: &AtomicBool,
+    epoll: &Epoll,
+    wake: &OwnedFd,
+) {
+    let epfd = epoll.raw();
+    Epoll::watch(epfd, wake.as_raw_fd(), true, false);
+    let deadline = worker.install(epfd);
+    let mut ready: Vec<Ready> = Vec::with_capacity(64);
+    loop {
+        while let Ok(cmd) = rx.try_recv() {
+            if !worker.command(cmd) {
+                return;
             }
-        });
-        // libcurl asks for a call to `timeout()` at this deadline (None: no timer pending).
-        let deadline: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
-        let d2 = deadline.clone();
-        let _ = self.multi.timer_function(move |t| {
-            *d2.lock().expect("timer lock") = t.map(|t| Instant::now() + t);
-            true
-        });
-        deadline
-    }
-
-    /// Waits up to `timeout_ms` for ready sockets, drives them, fires a due timer, and queues
-    /// what finished. `wake` is the engine thread's own wake-up descriptor, if any.
-    pub(super) fn poll_once(
-        &mut self,
-        epoll: &Epoll,
-        timeout_ms: i32,
-        ready: &mut Vec<Ready>,
-        deadline: &Mutex<Option<Instant>>,
-        wake: Option<(RawFd, &AtomicBool)>,
-    ) {
-        epoll.wait(ready, timeout_ms);
-        if let Some((_, sleeping)) = wake {
-            sleeping.store(false, Ordering::SeqCst);
         }
-        for r in ready.iter() {
-            if wake.is_some_and(|(fd, _)| fd == r.fd) {
-                let mut counter = [0u8; 8];
-                // SAFETY: reads at most 8 bytes into a live buffer (resets the eventfd).
-                unsafe { libc::read(r.fd, counter.as_mut_ptr().cast(), 8) };
-                continue;
-            }
-            let mut ev = Events::new();
-            ev.input(r.readable).output(r.writable).error(r.error);
-            let _ = self.multi.action(r.fd, &ev);
-        }
-        let expired = deadline
-            .lock()
-            .expect("timer lock")
-            .is_some_and(|at| at <= Instant::now());
-        if expired {
-            *deadline.lock().expect("timer lock") = None;
-            let _ = self.multi.timeout();
-        }
-        self.collect_finished();
-    }
-
-    fn run(mut self, rx: Receiver<Command>, sleeping: &AtomicBool, epoll: &Epoll, wake: &OwnedFd) {
-        let epfd = epoll.raw();
-        Epoll::watch(epfd, wake.as_raw_fd(), true, false);
-        let deadline = self.install(epfd);
-        let mut ready: Vec<Ready> = Vec::with_capacity(64);
-        loop {
-            while let Ok(cmd) = rx.try_recv() {
-                if !self.command(cmd) {
-                    return;
-                }
-            }
+        // Requests that could not even start are answered before any wait.
+        worker.hand_over();
+        // NOTE: look before sleeping. `sleeping` tells the loop thread to write the wake-up
+        // eventfd; raising it only when nothing is ready spares that write (and this thread's
+        // read) for requests submitted while sockets still have work.
+        epoll.wait(&mut ready, 0);
+        if ready.is_empty() {
             let due = *deadline.lock().expect("timer lock");
             let timeout_ms = match due {
                 None => 1000,
@@ -287,177 +212,11 @@ impl Worker {
                     .min(1000) as i32,
             };
             sleeping.store(true, Ordering::SeqCst);
-            let timeout_ms = if rx.is_empty() { timeout_ms } else { 0 };
-            self.poll_once(
-                epoll,
-                timeout_ms,
-                &mut ready,
-                &deadline,
-                Some((wake.as_raw_fd(), sleeping)),
-            );
-        }
-    }
-
-    /// Handles one command; false means stop.
-    pub(super) fn command(&mut self, cmd: Command) -> bool {
-        match cmd {
-            Command::Submit {
-                token,
-                session,
-                spec,
-                start_time,
-            } => self.start(token, session, &spec, start_time),
-            Command::CloseSession(id) => self.closing.push(id),
-            Command::Cookies { session, reply } => {
-                let _ = reply.send(self.cookie_lines(session));
+            if rx.is_empty() {
+                epoll.wait(&mut ready, timeout_ms);
             }
-            Command::EraseCookies(session) => {
-                let mut easy = self
-                    .pool
-                    .pop()
-                    .unwrap_or_else(|| Easy2::new(Collect::default()));
-                if let Some((jar, _)) = self.jars.get(&session) {
-                    jar.attach(easy.raw());
-                    let _ = easy.cookie_list("ALL");
-                }
-                super::cookies::detach(easy.raw());
-                easy.reset();
-                self.pool.push(easy);
-            }
-            Command::Shutdown => return false,
+            sleeping.store(false, Ordering::SeqCst);
         }
-        self.close_idle_jars();
-        true
-    }
-
-    pub(super) fn start(
-        &mut self,
-        token: u64,
-        session: SessionId,
-        spec: &RequestSpec,
-        start_time: i64,
-    ) {
-        let mut easy = self
-            .pool
-            .pop()
-            .unwrap_or_else(|| Easy2::new(Collect::default()));
-        let (jar, users) = self.jars.entry(session).or_insert_with(|| (Jar::new(), 0));
-        jar.attach(easy.raw());
-        *users += 1;
-        let added = configure(&mut easy, spec)
-            .map_err(TransferError::from)
-            .and_then(|()| {
-                let mut handle = self.multi.add2(easy).map_err(|e| TransferError {
-                    code: e.code() as u32,
-                    message: e.description().to_string(),
-                })?;
-                let slot = self.next_slot;
-                self.next_slot += 1;
-                handle.set_token(slot).map_err(TransferError::from)?;
-                self.active.insert(
-                    slot,
-                    Active {
-                        handle,
-                        token,
-                        session,
-                        start_time,
-                    },
-                );
-                Ok(())
-            });
-        if let Err(e) = added {
-            self.release(session);
-            self.finish(Completion {
-                token,
-                result: Err(e),
-            });
-        }
-    }
-
-    fn collect_finished(&mut self) {
-        let mut finished = Vec::new();
-        let active = &self.active;
-        self.multi.messages(|m| {
-            if let Ok(slot) = m.token() {
-                if let Some(a) = active.get(&slot) {
-                    if let Some(result) = m.result_for2(&a.handle) {
-                        finished.push((slot, result));
-                    }
-                }
-            }
-        });
-        for (slot, result) in finished {
-            let Some(a) = self.active.remove(&slot) else {
-                continue;
-            };
-            let Ok(mut easy) = self.multi.remove2(a.handle) else {
-                continue;
-            };
-            let result = match result {
-                Ok(()) => extract(&mut easy, a.start_time),
-                Err(e) => Err(TransferError::from(e)),
-            };
-            super::cookies::detach(easy.raw());
-            easy.reset();
-            *easy.get_mut() = Collect::default();
-            self.pool.push(easy);
-            self.release(a.session);
-            self.finish(Completion {
-                token: a.token,
-                result,
-            });
-        }
-        self.close_idle_jars();
-    }
-
-    fn release(&mut self, session: SessionId) {
-        if let Some((_, users)) = self.jars.get_mut(&session) {
-            *users = users.saturating_sub(1);
-        }
-    }
-
-    fn close_idle_jars(&mut self) {
-        let jars = &mut self.jars;
-        self.closing.retain(|id| match jars.get(id) {
-            Some((_, 0)) => {
-                jars.remove(id);
-                false
-            }
-            Some(_) => true,
-            None => false,
-        });
-    }
-
-    fn finish(&self, c: Completion) {
-        let mut done = self.done.lock().expect("completion lock");
-        let was_empty = done.is_empty();
-        done.push(c);
-        drop(done);
-        if let (true, Some(efd)) = (was_empty, &self.efd) {
-            signal(efd);
-        }
-    }
-
-    pub(super) fn cookie_lines(&mut self, session: SessionId) -> Vec<String> {
-        let Some((jar, _)) = self.jars.get(&session) else {
-            return Vec::new();
-        };
-        let mut easy = self
-            .pool
-            .pop()
-            .unwrap_or_else(|| Easy2::new(Collect::default()));
-        jar.attach(easy.raw());
-        let lines = easy
-            .cookies()
-            .map(|list| {
-                list.iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        super::cookies::detach(easy.raw());
-        easy.reset();
-        self.pool.push(easy);
-        lines
+        worker.drive(&ready, &deadline, Some(wake.as_raw_fd()));
     }
 }

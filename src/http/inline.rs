@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use curl::multi::Multi;
 
-use super::engine::{Command, Completion, SessionId, Worker};
+use super::engine::{Command, Completion, SessionId};
 use super::poller::{Epoll, Ready};
 use super::request::RequestSpec;
+use super::worker::Worker;
 
 pub struct InlineEngine {
     worker: Worker,

@@ -4,9 +4,12 @@ mod cookies;
 mod decode;
 mod engine;
 mod inline;
+mod jars;
 mod poller;
 mod request;
+mod sockets;
 mod transfer;
+mod worker;
 
 pub use engine::{Completion, Engine, SessionId};
 pub use inline::InlineEngine;

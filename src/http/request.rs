@@ -43,3 +43,18 @@ pub struct RequestSpec {
     pub http_version: HttpVersion,
     pub verify: bool,
 }
+
+impl RequestSpec {
+    /// A GET with nothing but a URL: what a handle with only the base options can send as is.
+    pub fn is_plain(&self) -> bool {
+        self.method == b"GET"
+            && self.headers.is_empty()
+            && self.body.is_none()
+            && self.cookies.is_empty()
+            && self.auth.is_none()
+            && self.cert.is_none()
+            && self.timeout.is_none()
+            && self.http_version == HttpVersion::Default
+            && !self.verify
+    }
+}

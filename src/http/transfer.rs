@@ -5,11 +5,38 @@ use curl::easy::{Easy2, Handler, List, WriteError};
 
 use super::request::{HttpVersion, RequestSpec};
 
-/// Collects the raw header block and the body as libcurl delivers them.
+/// Collects the raw header block and the body as libcurl delivers them, noting the final
+/// block's Content-Encoding on the way (libcurl hands the header callback one whole line).
 #[derive(Default)]
 pub struct Collect {
     header: Vec<u8>,
     body: Vec<u8>,
+    encoding: Option<String>,
+    set_cookie: bool,
+}
+
+impl Collect {
+    /// Ready for a transfer: room for a typical header block, so it is not regrown line by line.
+    pub fn fresh() -> Self {
+        Collect {
+            header: Vec::with_capacity(512),
+            body: Vec::new(),
+            encoding: None,
+            set_cookie: false,
+        }
+    }
+
+    /// A `Set-Cookie` header arrived (the session's jar may hold cookies now).
+    pub fn saw_set_cookie(&self) -> bool {
+        self.set_cookie
+    }
+}
+
+const CONTENT_ENCODING: &[u8] = b"content-encoding:";
+const SET_COOKIE: &[u8] = b"set-cookie:";
+
+fn starts_with_name(line: &[u8], name: &[u8]) -> bool {
+    line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name)
 }
 
 impl Handler for Collect {
@@ -19,6 +46,15 @@ impl Handler for Collect {
     }
 
     fn header(&mut self, data: &[u8]) -> bool {
+        if data.starts_with(b"HTTP/") {
+            // A new block (after a 1xx): only the final block's coding counts.
+            self.encoding = None;
+        } else if starts_with_name(data, SET_COOKIE) {
+            self.set_cookie = true;
+        } else if self.encoding.is_none() && starts_with_name(data, CONTENT_ENCODING) {
+            let value = String::from_utf8_lossy(&data[CONTENT_ENCODING.len()..]);
+            self.encoding = Some(value.trim().to_ascii_lowercase());
+        }
         self.header.extend_from_slice(data);
         true
     }
@@ -97,19 +133,64 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// Whether the environment names any proxy (`http_proxy`, `ALL_PROXY`, `no_proxy`, ...), read
+/// once. When it names none, handles say so to libcurl up front.
+///
+/// NOTE: otherwise libcurl looks for five of these variables on every request (`getenv` scans the
+/// whole environment each time): 0.8% of the engine thread on the perf journey. A process that
+/// sets a proxy variable after its first HTTP engine started is not seen (libcurl would have).
+fn no_proxy_in_env() -> bool {
+    static NONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NONE.get_or_init(|| {
+        !std::env::vars_os().any(|(k, _)| {
+            k.to_str()
+                .is_some_and(|k| k.to_ascii_lowercase().ends_with("_proxy"))
+        })
+    })
+}
+
+/// Options both configurations share.
+fn configure_common(easy: &mut Easy2<Collect>) -> Result<(), curl::Error> {
+    easy.signal(false)?;
+    // Bodies are decoded by `decode.rs` (libcurl here lacks brotli and zstd).
+    easy.http_content_decoding(false)?;
+    if no_proxy_in_env() {
+        // The empty strings mean "no proxy" and "no exemptions": what the empty environment
+        // meant, without looking it up per request.
+        easy.proxy("")?;
+        easy.noproxy("")?;
+    }
+    Ok(())
+}
+
+/// The options every transfer has, put on a fresh or reset handle once: it then serves any
+/// number of plain requests (`RequestSpec::is_plain`) with only the URL set per request.
+pub fn configure_base(easy: &mut Easy2<Collect>) -> Result<(), curl::Error> {
+    configure_common(easy)?;
+    easy.ssl_verify_peer(false)?;
+    easy.ssl_verify_host(false)?;
+    let mut headers = List::new();
+    headers.append(super::decode::ACCEPT_ENCODING)?;
+    easy.http_headers(headers)?;
+    // Turns the cookie engine on; the session's jar is attached by the engine.
+    easy.cookie_file("")?;
+    // Wait for a connection that can multiplex rather than open a new one (HTTP/2).
+    easy.pipewait(true)?;
+    Ok(())
+}
+
 /// Puts `spec` on a (fresh or reset) easy handle.
 pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), curl::Error> {
-    easy.signal(false)?;
+    configure_common(easy)?;
     easy.url(&spec.url)?;
     let method = String::from_utf8_lossy(&spec.method);
     if method == "HEAD" {
         // A HEAD response announces a body it does not send; without NOBODY libcurl waits for it.
         easy.nobody(true)?;
-    } else {
+    } else if method != "GET" || spec.body.is_some() {
+        // (a GET with a body would otherwise go out as POST)
         easy.custom_request(&method)?;
     }
-    // Bodies are decoded by `decode.rs` (libcurl here lacks brotli and zstd).
-    easy.http_content_decoding(false)?;
     easy.ssl_verify_peer(spec.verify)?;
     easy.ssl_verify_host(spec.verify)?;
     let mut headers = List::new();
@@ -164,8 +245,8 @@ pub fn configure(easy: &mut Easy2<Collect>, spec: &RequestSpec) -> Result<(), cu
 /// Reads everything the response needs off a finished easy handle; `Err` when the body does not
 /// decode as its Content-Encoding says (libcurl's code 61, as libcurl itself would report).
 pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Result<Transfer, TransferError> {
-    let mut collected = std::mem::take(easy.get_mut());
-    if let Some(encoding) = super::decode::content_encoding(&collected.header) {
+    let mut collected = std::mem::replace(easy.get_mut(), Collect::fresh());
+    if let Some(encoding) = collected.encoding.take() {
         collected.body =
             super::decode::decode(&encoding, collected.body).map_err(|e| TransferError {
                 code: 61,
@@ -201,4 +282,53 @@ pub fn extract(easy: &mut Easy2<Collect>, start_time: i64) -> Result<Transfer, T
             .to_string(),
         start_time,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coding(lines: &[&str]) -> Option<String> {
+        let mut c = Collect::fresh();
+        for l in lines {
+            c.header(l.as_bytes());
+        }
+        c.encoding
+    }
+
+    #[test]
+    fn the_final_header_block_decides_the_coding() {
+        let interim = [
+            "HTTP/1.1 100 Continue\r\n",
+            "Content-Encoding: gzip\r\n",
+            "\r\n",
+        ];
+        let last = [
+            "HTTP/1.1 200 OK\r\n",
+            "Content-Encoding: BR \r\n",
+            "X: y\r\n",
+            "\r\n",
+        ];
+        let all: Vec<&str> = interim.iter().chain(last.iter()).copied().collect();
+        assert_eq!(coding(&all).as_deref(), Some("br"));
+        assert_eq!(
+            coding(&[
+                "HTTP/1.1 100 Continue\r\n",
+                "Content-Encoding: gzip\r\n",
+                "\r\n",
+                "HTTP/1.1 200 OK\r\n",
+                "\r\n"
+            ]),
+            None
+        );
+        assert_eq!(
+            coding(&[
+                "HTTP/1.1 200 OK\r\n",
+                "content-encoding:gzip\r\n",
+                "Content-Encoding: br\r\n"
+            ])
+            .as_deref(),
+            Some("gzip")
+        );
+    }
 }

@@ -1,36 +1,46 @@
 //! The HTTP engine for Python: `CurlEngine` (one per event loop) submits requests and resolves
-//! their futures on the loop thread; `RawResponse` carries a finished transfer to Python.
+//! their futures on the loop thread, and `http_metrics` is written from libcurl's numbers here.
+//! The objects journeys touch live beside it: `http_session.rs` (acurl's `Session`),
+//! `http_request.rs` (the awaitable a request is), `http_response.rs` (acurl's `Response`).
 use std::collections::HashMap;
-use std::time::Duration;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict};
 use pyo3::{intern, IntoPyObjectExt};
 
 use super::context::{Context, Fields};
-use crate::http::{Engine, HttpVersion, InlineEngine, RequestSpec, SessionId, Transfer};
+use super::http_future::{run_in_context, RequestFuture};
+use crate::http::{Engine, InlineEngine, RequestSpec, SessionId, Transfer, TransferError};
 
-static ACURL_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-fn acurl_error(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    Ok(ACURL_ERROR
-        .get_or_try_init(py, || {
-            py.import("acurl._errors")?
-                .getattr("AcurlError")
-                .map(Bound::unbind)
-        })?
+/// A Python object found once by module and name (acurl's helpers, `json`, asyncio).
+pub(crate) fn lookup<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    module: &str,
+    name: &str,
+) -> PyResult<&'py Bound<'py, PyAny>> {
+    Ok(cell
+        .get_or_try_init(py, || py.import(module)?.getattr(name).map(Bound::unbind))?
         .bind(py))
 }
 
-/// One libcurl engine thread and the futures waiting on it. Used from the loop thread (a
-/// session's finaliser may run on another thread; closing a session is only a channel send).
+/// `acurl.AcurlError(message, code)` for a transfer libcurl could not complete.
+pub(crate) fn acurl_error(py: Python<'_>, e: &TransferError) -> PyResult<PyErr> {
+    static ACURL_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let cls = lookup(py, &ACURL_ERROR, "acurl._errors", "AcurlError")?;
+    Ok(PyErr::from_value(cls.call1((e.to_string(), e.code))?))
+}
+
+/// One libcurl engine and the requests waiting on it. Used from the loop thread (a session's
+/// finaliser may run on another thread; closing a session is only a channel send).
 #[pyclass(module = "mite._native")]
 pub struct CurlEngine {
     engine: Option<Backend>,
     loop_: Py<PyAny>,
-    pending: HashMap<u64, Py<PyAny>>,
+    /// The request waiting on each transfer in flight.
+    pending: HashMap<u64, Py<RequestFuture>>,
     next_token: u64,
     /// Loop-thread mode: the pending `call_later` for libcurl's timer, and whether a pump is queued.
     timer: Option<Py<PyAny>>,
@@ -53,19 +63,6 @@ unsafe impl Send for LoopEngine {}
 // SAFETY: as above.
 unsafe impl Sync for LoopEngine {}
 
-fn bytes_list(items: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Vec<u8>>> {
-    let Some(items) = items.filter(|i| !i.is_none()) else {
-        return Ok(Vec::new());
-    };
-    items.try_iter()?.map(|i| i?.extract::<Vec<u8>>()).collect()
-}
-
-fn pair(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, String)>> {
-    obj.filter(|o| !o.is_none())
-        .map(|o| o.extract::<(String, String)>())
-        .transpose()
-}
-
 impl CurlEngine {
     fn backend(&self) -> PyResult<&Backend> {
         self.engine
@@ -75,6 +72,54 @@ impl CurlEngine {
 
     fn inline(e: &LoopEngine) -> std::sync::MutexGuard<'_, InlineEngine> {
         e.0.lock().expect("inline engine lock")
+    }
+
+    /// Starts a transfer whose outcome `drain` hands to `future`. Returns the loop.
+    pub(crate) fn submit(
+        slf: &Bound<'_, Self>,
+        session: SessionId,
+        spec: RequestSpec,
+        future: Py<RequestFuture>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let mut this = slf.borrow_mut();
+        let start = crate::report::log::unix_now() as i64;
+        let token = this.next_token;
+        let queue_pump = match this.backend()? {
+            Backend::Thread(e) => {
+                // NOTE: woken at once (a no-op while the engine thread is busy, which it nearly
+                // always is under load). Deferring the wake-up to the end of the loop iteration
+                // (one `call_soon` per iteration) was measured too: no gain in requests/s over
+                // alternating runs, and a handle per iteration more on the loop thread.
+                e.submit(token, session, spec, start);
+                e.wake();
+                false
+            }
+            Backend::Inline(e) => {
+                Self::inline(e).submit(token, session, &spec, start);
+                !this.pump_queued
+            }
+        };
+        this.next_token += 1;
+        this.pending.insert(token, future);
+        let event_loop = this.loop_.clone_ref(py);
+        if queue_pump {
+            // One pump per loop iteration starts every request submitted in it.
+            this.pump_queued = true;
+            drop(this);
+            event_loop.bind(py).call_method1(
+                intern!(py, "call_soon"),
+                (slf.getattr(intern!(py, "drain"))?,),
+            )?;
+        }
+        Ok(event_loop)
+    }
+
+    pub(crate) fn open(&self) -> PyResult<SessionId> {
+        Ok(match self.backend()? {
+            Backend::Thread(e) => e.open_session(),
+            Backend::Inline(e) => Self::inline(e).open_session(),
+        })
     }
 }
 
@@ -111,14 +156,17 @@ impl CurlEngine {
         })
     }
 
-    fn open_session(&self) -> PyResult<SessionId> {
-        Ok(match self.backend()? {
-            Backend::Thread(e) => e.open_session(),
-            Backend::Inline(e) => Self::inline(e).open_session(),
-        })
+    /// The event loop this engine resolves futures on.
+    #[getter(r#loop)]
+    fn event_loop(&self, py: Python<'_>) -> Py<PyAny> {
+        self.loop_.clone_ref(py)
     }
 
-    fn close_session(&self, session: SessionId) {
+    fn open_session(&self) -> PyResult<SessionId> {
+        self.open()
+    }
+
+    pub(crate) fn close_session(&self, session: SessionId) {
         match &self.engine {
             Some(Backend::Thread(e)) => e.close_session(session),
             Some(Backend::Inline(e)) => Self::inline(e).close_session(session),
@@ -127,14 +175,14 @@ impl CurlEngine {
     }
 
     /// The session's cookie-file lines.
-    fn cookies(&self, py: Python<'_>, session: SessionId) -> PyResult<Vec<String>> {
+    pub(crate) fn cookies(&self, py: Python<'_>, session: SessionId) -> PyResult<Vec<String>> {
         Ok(match self.backend()? {
             Backend::Thread(e) => py.detach(|| e.cookies(session)),
             Backend::Inline(e) => Self::inline(e).cookies(session),
         })
     }
 
-    fn erase_cookies(&self, session: SessionId) -> PyResult<()> {
+    pub(crate) fn erase_cookies(&self, session: SessionId) -> PyResult<()> {
         match self.backend()? {
             Backend::Thread(e) => e.erase_cookies(session),
             Backend::Inline(e) => Self::inline(e).erase_cookies(session),
@@ -142,88 +190,8 @@ impl CurlEngine {
         Ok(())
     }
 
-    /// Starts a transfer; returns the future its `RawResponse` (or AcurlError) resolves.
-    #[pyo3(signature = (session, method, url, headers=None, cookies=None, auth=None, data=None,
-        cert=None, timeout=None, http_version=None, verify=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn request<'py>(
-        slf: &Bound<'py, Self>,
-        py: Python<'py>,
-        session: SessionId,
-        method: Vec<u8>,
-        url: String,
-        headers: Option<&Bound<'py, PyAny>>,
-        cookies: Option<&Bound<'py, PyAny>>,
-        auth: Option<&Bound<'py, PyAny>>,
-        data: Option<Vec<u8>>,
-        cert: Option<&Bound<'py, PyAny>>,
-        timeout: Option<f64>,
-        http_version: Option<&str>,
-        verify: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let http_version = match http_version {
-            None => HttpVersion::Default,
-            Some(v) => HttpVersion::parse(v).ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "http_version must be one of '1.0', '1.1', '2', '2-prior-knowledge', not {v:?}"
-                ))
-            })?,
-        };
-        let timeout = match timeout {
-            Some(t) if !(t.is_finite() && t > 0.0) => {
-                return Err(PyValueError::new_err(format!(
-                    "timeout must be a positive number of seconds, not {t}"
-                )))
-            }
-            Some(t) => Some(Duration::from_secs_f64(t)),
-            None => None,
-        };
-        let spec = RequestSpec {
-            method,
-            url,
-            headers: bytes_list(headers)?,
-            body: data,
-            cookies: bytes_list(cookies)?,
-            auth: pair(auth)?,
-            cert: pair(cert)?,
-            timeout,
-            http_version,
-            verify,
-        };
-        let mut this = slf.borrow_mut();
-        let fut = this
-            .loop_
-            .bind(py)
-            .call_method0(intern!(py, "create_future"))?;
-        let token = this.next_token;
-        this.next_token += 1;
-        let start = crate::report::log::unix_now() as i64;
-        let queue_pump = match this.backend()? {
-            Backend::Thread(e) => {
-                e.submit(token, session, spec, start);
-                false
-            }
-            Backend::Inline(e) => {
-                Self::inline(e).submit(token, session, &spec, start);
-                !this.pump_queued
-            }
-        };
-        this.pending.insert(token, fut.clone().unbind());
-        if queue_pump {
-            // One pump per loop iteration starts every request submitted in it.
-            this.pump_queued = true;
-            let loop_ = this.loop_.clone_ref(py);
-            drop(this);
-            loop_.bind(py).call_method1(
-                intern!(py, "call_soon"),
-                (slf.getattr(intern!(py, "drain"))?,),
-            )?;
-        }
-        Ok(fut)
-    }
-
-    /// Resolves the futures of every finished transfer (the eventfd's reader callback). In
-    /// loop-thread mode it first drives libcurl, then re-arms libcurl's timer.
+    /// Hands every finished transfer to its request and wakes its task (the eventfd's reader
+    /// callback). In loop-thread mode it first drives libcurl, then re-arms libcurl's timer.
     fn drain(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
         let mut this = slf.borrow_mut();
         this.pump_queued = false;
@@ -250,21 +218,24 @@ impl CurlEngine {
                 this.timer = Some(handle.unbind());
             }
         }
+        let mut wake = Vec::with_capacity(done.len());
         for c in done {
-            let Some(fut) = this.pending.remove(&c.token) else {
+            let Some(future) = this.pending.remove(&c.token) else {
                 continue;
             };
-            let fut = fut.bind(py);
-            if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                continue; // cancelled while in flight
-            }
-            match c.result {
-                Ok(t) => {
-                    fut.call_method1(intern!(py, "set_result"), (RawResponse::from(t),))?;
-                }
-                Err(e) => {
-                    let err = acurl_error(py)?.call1((e.to_string(), e.code))?;
-                    fut.call_method1(intern!(py, "set_exception"), (err,))?;
+            let callbacks = match future.bind(py).try_borrow_mut() {
+                Ok(mut f) => f.complete(c.result),
+                Err(_) => continue,
+            };
+            wake.push((future, callbacks));
+        }
+        drop(this);
+        // Each waiting task is stepped here, in its own context, as a future's done-callbacks
+        // would be (one loop iteration later).
+        for (future, callbacks) in wake {
+            for (callback, context) in callbacks {
+                if let Err(e) = run_in_context(py, &callback, context.as_ref(), future.bind(py)) {
+                    e.write_unraisable(py, Some(future.bind(py).as_any()));
                 }
             }
         }
@@ -277,7 +248,7 @@ impl CurlEngine {
         self.pending.len()
     }
 
-    /// Stops the engine (in-flight futures are left unresolved).
+    /// Stops the engine (in-flight requests are left unresolved).
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         if let Some(t) = self.timer.take() {
             t.bind(py).call_method0(intern!(py, "cancel"))?;
@@ -340,8 +311,8 @@ pub fn http_fields_dict<'py>(
     py: Python<'py>,
     t: &Transfer,
     method: &[u8],
-) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-    let d = pyo3::types::PyDict::new(py);
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
     let values: [Bound<'py, PyAny>; HTTP_FIELDS] = [
         t.start_time.into_bound_py_any(py)?,
         t.effective_url.as_str().into_bound_py_any(py)?,
@@ -362,126 +333,53 @@ pub fn http_fields_dict<'py>(
     Ok(d)
 }
 
-/// A finished transfer; acurl's `Response` reads it.
-#[pyclass(module = "mite._native", frozen)]
-pub struct RawResponse(Transfer);
-
-impl From<Transfer> for RawResponse {
-    fn from(t: Transfer) -> Self {
-        RawResponse(t)
-    }
-}
-
-#[pymethods]
-impl RawResponse {
-    #[getter]
-    fn status_code(&self) -> u32 {
-        self.0.status
-    }
-    #[getter]
-    fn url(&self) -> &str {
-        &self.0.effective_url
-    }
-    #[getter]
-    fn redirect_url(&self) -> Option<&str> {
-        self.0.redirect_url.as_deref()
-    }
-    /// The raw header block as text.
-    #[getter]
-    fn header<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
-        PyString::new(py, &String::from_utf8_lossy(&self.0.header))
-    }
-    #[getter]
-    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.0.body)
-    }
-    #[getter]
-    fn total_time(&self) -> f64 {
-        self.0.timings.total
-    }
-    #[getter]
-    fn namelookup_time(&self) -> f64 {
-        self.0.timings.namelookup
-    }
-    #[getter]
-    fn connect_time(&self) -> f64 {
-        self.0.timings.connect
-    }
-    #[getter]
-    fn appconnect_time(&self) -> f64 {
-        self.0.timings.appconnect
-    }
-    #[getter]
-    fn pretransfer_time(&self) -> f64 {
-        self.0.timings.pretransfer
-    }
-    #[getter]
-    fn starttransfer_time(&self) -> f64 {
-        self.0.timings.starttransfer
-    }
-    #[getter]
-    fn download_size(&self) -> f64 {
-        self.0.download_size
-    }
-    #[getter]
-    fn upload_size(&self) -> f64 {
-        self.0.upload_size
-    }
-    #[getter]
-    fn primary_ip(&self) -> &str {
-        &self.0.primary_ip
-    }
-    #[getter]
-    fn start_time(&self) -> i64 {
-        self.0.start_time
-    }
-
-    /// Sends this response's `http_metrics` through `ctx` (mite_http's message, built natively).
-    #[pyo3(signature = (ctx, method, extra=None))]
-    fn send_metrics(
-        &self,
-        ctx: &Bound<'_, Context>,
-        method: &[u8],
-        extra: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> PyResult<()> {
-        let py = ctx.py();
-        if let Some(e) = extra {
-            for k in HTTP_NAMES {
-                if e.contains(k)? {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "send() got multiple values for keyword argument '{k}'"
-                    )));
-                }
+/// Sends one response's `http_metrics` through `ctx` with the response callback's fields:
+/// written straight to msgpack for mite's own context, as `ctx.send(...)` for any other.
+pub fn send_http_metrics(
+    ctx: &Bound<'_, PyAny>,
+    t: &Transfer,
+    method: &[u8],
+    extra: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let py = ctx.py();
+    let extra = match extra {
+        None => None,
+        Some(e) => match e.cast::<PyDict>() {
+            Ok(d) => Some(d.clone()),
+            // Any mapping works with `**`, as in mite 2.11.
+            Err(_) => Some(PyDict::from_sequence(
+                &e.call_method0(intern!(py, "items"))?,
+            )?),
+        },
+    };
+    let extra = extra.filter(|e| !e.is_empty());
+    if let Some(e) = &extra {
+        for k in HTTP_NAMES {
+            if e.contains(k)? {
+                return Err(PyTypeError::new_err(format!(
+                    "send() got multiple values for keyword argument '{k}'"
+                )));
             }
         }
-        let fields = Fields::Http {
-            transfer: &self.0,
-            method,
-            extra: extra.filter(|e| !e.is_empty()),
-        };
-        ctx.get()
-            .send_with(py, intern!(py, "http_metrics").as_any(), fields, None)
     }
-
-    /// `(name, value)` of the final header block (interim `1xx` blocks and the status line left out).
-    fn headers_tuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let text = String::from_utf8_lossy(&self.0.header);
-        let blocks: Vec<&str> = text
-            .split("\r\n\r\n")
-            .filter(|b| !b.trim().is_empty())
-            .collect();
-        let last = blocks.last().copied().unwrap_or("");
-        let mut pairs = Vec::new();
-        for line in last.split("\r\n").skip(1) {
-            if line.is_empty() {
-                continue;
-            }
-            let item = match line.split_once(": ") {
-                Some((k, v)) => PyTuple::new(py, [k, v])?,
-                None => PyTuple::new(py, [line])?,
+    match ctx.cast::<Context>() {
+        Ok(native) => {
+            let fields = Fields::Http {
+                transfer: t,
+                method,
+                extra: extra.as_ref(),
             };
-            pairs.push(item.into_bound_py_any(py)?);
+            native
+                .get()
+                .send_with(py, intern!(py, "http_metrics").as_any(), fields, None)
         }
-        PyTuple::new(py, pairs)
+        Err(_) => {
+            let kwargs = http_fields_dict(py, t, method)?;
+            if let Some(e) = &extra {
+                kwargs.update(e.as_mapping())?;
+            }
+            ctx.call_method(intern!(py, "send"), ("http_metrics",), Some(&kwargs))?;
+            Ok(())
+        }
     }
 }

@@ -103,3 +103,37 @@ def test_history_is_a_list_of_responses(http_server):
     r = with_session(acurl, body)
     assert isinstance(r.history, list)
     assert type(r.history[0]) is type(r)
+
+
+_ABANDON = """
+import asyncio, gc, sys
+import acurl
+
+async def main(url):
+    session = acurl.CurlWrapper(asyncio.get_running_loop()).session()
+    for i in range(20):
+        asyncio.ensure_future(session.get(url + str(i)))
+    await asyncio.sleep(0.05)  # the requests are in flight when the loop ends
+
+for _ in range(5):
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(main(sys.argv[1]))
+    loop.close()
+    gc.collect()
+print("clean exit")
+"""
+
+
+def test_a_loop_closed_with_requests_in_flight_exits_cleanly(http_server):
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _ABANDON, http_server.url("/slow?ms=1000&t=abandoned")],
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, "clean exit"), out.stderr[-2000:]

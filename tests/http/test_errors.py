@@ -1,6 +1,7 @@
 """Failures: transport errors raise `acurl.AcurlError("curl failed with code N <libcurl text>")`,
 bad arguments raise ValueError, and the optional `timeout=` our engine adds."""
 
+import asyncio
 import re
 import time
 
@@ -180,3 +181,67 @@ def test_timeout_through_mite_http(http_server, features):
     _, sent, code = run_journey(journey)
     assert code == 28
     assert metrics(sent) == []
+
+
+# -- cancellation ------------------------------------------------------------------------------------
+
+
+def test_a_request_cancelled_while_in_flight_leaves_the_session_usable(http_server):
+    async def body(s):
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(s.get(http_server.url("/slow?ms=500&t=cancelled")), 0.05)
+        task = asyncio.ensure_future(s.get(http_server.url("/slow?ms=500&t=task")))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        after = await s.get(http_server.url("/json"))
+        await asyncio.sleep(0.6)  # the abandoned transfers finish meanwhile; nobody is woken
+        return after, await s.get(http_server.url("/json"))
+
+    after, later = with_session(acurl, body)
+    assert after.status_code == 200 and later.status_code == 200
+
+
+# -- proxies from the environment --------------------------------------------------------------------
+
+_PROXY_PROBE = """
+import asyncio, sys
+import acurl
+
+async def main(url):
+    session = acurl.CurlWrapper(asyncio.get_running_loop()).session()
+    try:
+        r = await session.get(url)
+        print("status", r.status_code)
+    except acurl.AcurlError as e:
+        print("error", str(e).split()[4])  # "curl failed with code N ..."
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra_env", "expected"),
+    [
+        ({"http_proxy": "http://127.0.0.1:{closed}"}, "error 7"),  # the dead proxy is used
+        ({"http_proxy": "http://127.0.0.1:{closed}", "no_proxy": "127.0.0.1"}, "status 200"),
+        ({"ALL_PROXY": "http://127.0.0.1:{closed}"}, "error 7"),
+        ({}, "status 200"),
+    ],
+)
+def test_proxy_environment_variables_are_honoured(http_server, closed_port, extra_env, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update({k: v.format(closed=closed_port) for k, v in extra_env.items()})
+    out = subprocess.run(
+        [sys.executable, "-c", _PROXY_PROBE, http_server.url("/json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == expected, out.stderr

@@ -265,3 +265,27 @@ def test_reused_connection_reports_zero_connect_time(http_server):
     for m in rest:
         assert m["connect_time"] == 0.0 and m["tls_time"] == 0.0
         assert m["transfer_start_time"] <= m["first_byte_time"] <= m["total_time"]
+
+
+def test_concurrent_requests_in_one_journey_report_their_own_transactions(http_server):
+    import asyncio
+
+    @mite_http
+    async def journey(ctx):
+        async def fetch(name, path):
+            async with ctx.transaction(name):
+                await ctx.http.get(http_server.url(path))
+
+        await asyncio.gather(
+            fetch("slow one", "/slow?ms=100&n=1"),
+            fetch("fast one", "/json?n=2"),
+            fetch("slow two", "/slow?ms=50&n=3"),
+        )
+
+    _, sent, _ = run_journey(journey)
+    by_url = {m["effective_url"]: m["transaction"] for m in metrics(sent)}
+    assert by_url == {
+        http_server.url("/slow?ms=100&n=1"): "slow one",
+        http_server.url("/json?n=2"): "fast one",
+        http_server.url("/slow?ms=50&n=3"): "slow two",
+    }

@@ -213,6 +213,33 @@ def test_basic_auth(http_server):
     assert none.status_code == 401 and none.request.auth is None
 
 
+def test_a_plain_get_after_other_requests_carries_none_of_their_options(http_server):
+    # One request at a time, so every request reuses the same connection (and engine handle).
+    async def body(s):
+        await s.post(
+            http_server.url("/echo?first"),
+            data="payload",
+            headers={"X-Extra": "1"},
+            auth=("u", "p"),
+            cookies={"given": "yes"},
+        )
+        await s.head(http_server.url("/empty"))
+        plain = await s.get(http_server.url("/echo?plain"))
+        with_header = await s.get(http_server.url("/echo?header"), headers={"X-Extra": "2"})
+        plain_again = await s.get(http_server.url("/echo?again"))
+        return plain, with_header, plain_again
+
+    plain, with_header, plain_again = with_session(acurl, body)
+    for r in (plain, plain_again):
+        echo = r.json()
+        assert echo["method"] == "GET" and echo["body_length"] == 0
+        for name in ("X-Extra", "Authorization", "Content-Length", "Content-Type"):
+            assert header_values(echo["headers"], name) == [], name
+        # the cookie given once is in the session's jar from then on, as in acurl
+        assert header_values(echo["headers"], "Cookie") == ["given=yes"]
+    assert header_values(with_header.json()["headers"], "X-Extra") == ["2"]
+
+
 # -- connections -------------------------------------------------------------------------------------
 
 
@@ -320,6 +347,20 @@ def test_journeys_on_one_loop_share_connections_but_not_cookies(http_server):
     assert last_cookies == ["journey2=yes"]
 
 
+def test_cookies_given_in_one_journey_do_not_reach_the_next(http_server):
+    @mite_http
+    async def journey(ctx, n, cookies):
+        r = await ctx.http.get(http_server.url(f"/echo?given={n}"), cookies=cookies)
+        return header_values(r.json()["headers"], "Cookie")
+
+    async def two_journeys(ctx):
+        return await journey(ctx, 1, {"given": "1"}), await journey(ctx, 2, None)
+
+    _, _, (first, second) = run_journey(two_journeys)
+    assert first == ["given=1"]
+    assert second == []
+
+
 def test_mite_http_on_uvloop(http_server):
     uvloop = pytest.importorskip("uvloop")
 
@@ -332,3 +373,86 @@ def test_mite_http_on_uvloop(http_server):
     _, sent, codes = run_journey(journey, loop=uvloop.new_event_loop())
     assert codes == [200] * 6
     assert len(metrics(sent)) == 6
+
+
+def test_mite_http_keeps_the_journeys_name_doc_and_attributes():
+    async def journey(ctx, a, b=2):
+        """Fetches things."""
+
+    journey._fixture = True  # set before decorating, as fixture helpers may
+    decorated = mite_http(journey)
+    assert decorated.__name__ == "journey"
+    assert decorated.__doc__ == "Fetches things."
+    assert decorated.__wrapped__ is journey
+    assert decorated._fixture is True
+    decorated._fixture_label = "after"  # set after decorating, as fixture helpers may
+    assert decorated._fixture_label == "after"
+    assert asyncio.iscoroutinefunction(decorated)
+    assert callable(decorated)
+
+
+def test_mite_http_journey_arguments_result_and_errors(http_server):
+    seen = {}
+
+    class Boom(Exception):
+        pass
+
+    @mite_http
+    async def journey(ctx, first, *rest, flag=False, **extra):
+        seen["args"] = (first, rest, flag, extra)
+        await ctx.http.get(http_server.url("/json"))
+        if flag == "raise":
+            raise Boom("from the journey")
+        return ("tuple", "result")
+
+    async def body(ctx):
+        coro = journey(ctx, 1, 2, 3, flag=True, other="x")
+        assert asyncio.iscoroutine(coro)
+        assert not hasattr(ctx, "http")  # nothing happens until it is awaited
+        result = await coro
+        assert not hasattr(ctx, "http")
+        with pytest.raises(Boom):
+            await journey(ctx, 0, flag="raise")
+        return result
+
+    _, sent, result = run_journey(body)
+    assert result == ("tuple", "result")
+    assert seen["args"] == (0, (), "raise", {})
+    assert len(metrics(sent)) == 2
+
+
+@reference_bug("the session context has no try/finally: a journey that raises keeps ctx.http")
+def test_ctx_http_is_taken_away_when_the_journey_raises(http_server):
+    @mite_http
+    async def journey(ctx):
+        await ctx.http.get(http_server.url("/json"))
+        raise ValueError("from the journey")
+
+    async def body(ctx):
+        with pytest.raises(ValueError):
+            await journey(ctx)
+        return hasattr(ctx, "http")
+
+    _, _, still_there = run_journey(body)
+    assert still_there is False
+
+
+@reference_bug("the session context has no try/finally: a cancelled journey keeps ctx.http")
+def test_mite_http_journey_as_a_task_can_be_cancelled(http_server):
+    @mite_http
+    async def journey(ctx):
+        await ctx.http.get(http_server.url("/slow?ms=500&t=journey"))
+
+    async def body(ctx):
+        task = asyncio.get_running_loop().create_task(journey(ctx))
+        await asyncio.sleep(0.05)
+        assert hasattr(ctx, "http")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return hasattr(ctx, "http")
+
+    _, sent, still_there = run_journey(body)
+    assert still_there is False
+    assert metrics(sent) == []
+
