@@ -4,7 +4,7 @@
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use curl::multi::Multi;
 
@@ -43,6 +43,7 @@ impl InlineEngine {
         self.epoll.raw()
     }
 
+    /// Adds a transfer; it starts at the next `pump` (one per loop iteration with requests).
     pub fn submit(&mut self, token: u64, session: SessionId, spec: &RequestSpec, start_time: i64) {
         self.worker.start(token, session, spec, start_time);
     }
@@ -58,11 +59,8 @@ impl InlineEngine {
     }
 
     /// When libcurl next wants `pump` called although no socket is ready.
-    pub fn next_timer(&self) -> Option<Duration> {
-        self.deadline
-            .lock()
-            .expect("timer lock")
-            .map(|at| at.saturating_duration_since(Instant::now()))
+    pub fn next_timer(&self) -> Option<Instant> {
+        *self.deadline.lock().expect("timer lock")
     }
 
     pub fn open_session(&mut self) -> SessionId {
