@@ -4,6 +4,8 @@ Two chains, each started fresh per implementation and round, all on loopback:
   sender → duplicator → stats → prometheus_exporter   (counted: the exporter's
                                                         mite_http_response_total)
   sender → duplicator → collector                      (counted: bytes the collector wrote)
+  sender → collector                                   (`--chains direct`: one hop, the
+                                                        machine's ceiling for the chain above)
 
 The sender pushes N pre-encoded `http_metrics` frames as fast as the duplicator takes them
 (`bus_sender/`, a small native program, built by this script with cargo; a pyzmq sender tops out
@@ -134,7 +136,8 @@ def run_chain(mite, data, kind, sender, frames_file, quiet=3.0):
         folder = Path(tmp)
         dup_in, out = free_port(), free_port()
         chain = Chain(mite, folder)
-        chain.start("duplicator", f"--message-socket=tcp://127.0.0.1:{dup_in}", f"tcp://127.0.0.1:{out}")
+        if kind != "direct":
+            chain.start("duplicator", f"--message-socket=tcp://127.0.0.1:{dup_in}", f"tcp://127.0.0.1:{out}")
         if kind == "stats":
             stats_out, web = free_port(), free_port()
             chain.start("prometheus_exporter", f"--stats-out-socket=tcp://127.0.0.1:{stats_out}", f"--web-address=127.0.0.1:{web}")
@@ -149,9 +152,11 @@ def run_chain(mite, data, kind, sender, frames_file, quiet=3.0):
             frame_bytes = sum(len(f) for f in data) / len(data)
 
             def count():
-                return collected_bytes(cdir) / frame_bytes if cdir.exists() else 0
+                return round(collected_bytes(cdir) / frame_bytes) if cdir.exists() else 0
         time.sleep(2.0)  # every process up and connected
-        blaster = subprocess.Popen([str(sender), f"tcp://127.0.0.1:{dup_in}", str(frames_file)], stdout=subprocess.PIPE, text=True)
+        # The direct chain has no duplicator to connect to: the sender binds the collector's socket.
+        target = [f"tcp://127.0.0.1:{out}", str(frames_file), "bind"] if kind == "direct" else [f"tcp://127.0.0.1:{dup_in}", str(frames_file)]
+        blaster = subprocess.Popen([str(sender), *target], stdout=subprocess.PIPE, text=True)
         started = float(blaster.stdout.readline())
         blaster.wait()
         push = ctx.socket(zmq.PUSH)
@@ -179,6 +184,7 @@ def main():
     ap.add_argument("--ref", default=os.path.expanduser("~/.cache/mite-ref-venv/bin/mite"))
     ap.add_argument("-n", type=int, default=300000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--chains", default="stats,collector", help="comma-separated: stats, collector, direct")
     args = ap.parse_args()
     args.ours, args.ref = os.path.abspath(args.ours), os.path.abspath(args.ref)
     data = frames(args.n)
@@ -188,7 +194,7 @@ def main():
     print(f"{args.n} http_metrics frames of ~{sum(map(len, data)) // len(data)} bytes; {os.cpu_count()} CPUs", file=sys.stderr)
     rows = []
     for r in range(args.repeat):
-        for kind in ("stats", "collector"):
+        for kind in args.chains.split(","):
             for name, mite in (("ours", args.ours), ("mite 2.11.0", args.ref)):
                 arrived, secs = run_chain(mite, data, kind, sender, frames_file)
                 rate = arrived / secs if secs > 0 else 0
@@ -199,7 +205,7 @@ def main():
     print("| round | chain | implementation | arrived | seconds | messages/s | missing |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for r, kind, name, n, secs, rate, lost in rows:
-        chain = "duplicator → stats → exporter" if kind == "stats" else "duplicator → collector"
+        chain = {"stats": "duplicator → stats → exporter", "collector": "duplicator → collector", "direct": "collector alone"}[kind]
         print(f"| {r} | {chain} | {name} | {n:,} | {secs:.2f} | {rate:,.0f} | {lost:,} |")
 
 

@@ -1,14 +1,19 @@
-//! `bus-sender ADDRESS FILE`: PUSHes (connect) every frame in FILE (each a u32 little-endian
-//! length, then the bytes) to ADDRESS as fast as the receiver takes them, then waits for delivery.
+//! `bus-sender ADDRESS FILE [bind]`: PUSHes every frame in FILE (each a u32 little-endian length,
+//! then the bytes) to ADDRESS (connecting, or binding with `bind`, to feed a component that
+//! connects, such as the collector) as fast as the receiver takes them, then waits for delivery.
 //! A Python sender tops out near 350 000 frames/s on this machine, below what the native
 //! components take; this one is not the bottleneck.
 use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, address, file] = args.as_slice() else {
-        eprintln!("usage: bus-sender ADDRESS FILE");
-        std::process::exit(2);
+    let (address, file, bind) = match args.as_slice() {
+        [_, a, f] => (a, f, false),
+        [_, a, f, b] if b == "bind" => (a, f, true),
+        _ => {
+            eprintln!("usage: bus-sender ADDRESS FILE [bind]");
+            std::process::exit(2);
+        }
     };
     let data = std::fs::read(file).expect("read the frames file");
     let mut frames = Vec::new();
@@ -22,8 +27,14 @@ fn main() {
     let sock = ctx.socket(zmq::PUSH).unwrap();
     sock.set_sndhwm(100_000).unwrap();
     sock.set_linger(-1).unwrap();
-    sock.connect(address).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    if bind {
+        sock.bind(address).unwrap();
+        // A bound PUSH only sends once its peer has connected.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+    } else {
+        sock.connect(address).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
