@@ -91,16 +91,7 @@ pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
         let frames = transport::recv_burst(&input, 0, BURST)
             .map_err(|e| format!("receiving from {}: {e}", cfg.in_address))?;
         for raw in frames {
-            counts.received += 1;
-            if let Err(why) = transport::check(&raw, max) {
-                counts.reject(why);
-                log!(
-                    Level::Warning,
-                    LOGGER,
-                    "run",
-                    "skipped a {why:?} frame of {} bytes",
-                    raw.len()
-                );
+            if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;
             }
             if to_dump > 0 {

@@ -42,16 +42,7 @@ pub fn run(cfg: &ExporterConfig) -> Result<Counts, String> {
         let frames = transport::recv_burst(&input, 100, 256)
             .map_err(|e| format!("receiving from {}: {e}", cfg.stats_address))?;
         for raw in frames {
-            counts.received += 1;
-            if let Err(why) = transport::check(&raw, max) {
-                counts.reject(why);
-                log!(
-                    Level::Warning,
-                    LOGGER,
-                    "run",
-                    "skipped a {why:?} frame of {} bytes",
-                    raw.len()
-                );
+            if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;
             }
             let Ok(msg) = rmpv::decode::read_value(&mut &raw[..]) else {

@@ -34,23 +34,10 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
         let stopping = signals::stop_requested().is_some();
         let frames = transport::recv_burst(&sock, if stopping { 0 } else { 100 }, 4096)
             .map_err(|e| format!("receiving from {address}: {e}"))?;
-        let mut good = Vec::with_capacity(frames.len());
-        for raw in frames {
-            counts.received += 1;
-            match transport::check(&raw, max) {
-                Ok(()) => good.push(raw),
-                Err(why) => {
-                    counts.reject(why);
-                    log!(
-                        Level::Warning,
-                        logger,
-                        "run",
-                        "skipped a {why:?} frame of {} bytes",
-                        raw.len()
-                    );
-                }
-            }
-        }
+        let good: Vec<Vec<u8>> = frames
+            .into_iter()
+            .filter(|raw| transport::admit(raw, max, &mut counts, logger))
+            .collect();
         let got = !good.is_empty();
         if got {
             h.frames(good, &mut counts);

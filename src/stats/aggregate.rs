@@ -30,6 +30,36 @@ fn array_header(n: usize, out: &mut Vec<u8>) {
     let _ = rmp::encode::write_array_len(out, n as u32);
 }
 
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = rmp::encode::write_str(out, s);
+}
+
+/// A dump's map header with `fields` entries, then its `type` and `name` entries.
+fn head(out: &mut Vec<u8>, fields: u32, kind: &str, name: &str) {
+    let _ = rmp::encode::write_map_len(out, fields);
+    for s in ["type", kind, "name", name] {
+        write_str(out, s);
+    }
+}
+
+/// A table as a msgpack map: its keys are already encoded, its values encoded by `value`.
+fn table<V>(out: &mut Vec<u8>, t: &Table<V>, value: impl Fn(&V, &mut Vec<u8>)) {
+    let _ = rmp::encode::write_map_len(out, t.len() as u32);
+    for (k, v) in t.iter() {
+        out.extend_from_slice(k);
+        value(v, out);
+    }
+}
+
+/// The dump's last entry: `labels`, the stat's label names.
+fn labels(out: &mut Vec<u8>, spec: &StatSpec) {
+    write_str(out, "labels");
+    array_header(spec.labels.len(), out);
+    for l in &spec.labels {
+        write_str(out, l);
+    }
+}
+
 impl Stat {
     pub fn new(mut spec: StatSpec) -> Stat {
         let state = match &mut spec.kind {
@@ -152,51 +182,23 @@ impl Stat {
         }
     }
 
-    /// Appends this stat's dump (a msgpack map) and clears the numbers.
+    /// Appends this stat's dump (a msgpack map, mite 2.11's keys in its order) and clears the
+    /// numbers.
     pub fn dump(&mut self, out: &mut Vec<u8>) {
-        let str_ = |s: &str, out: &mut Vec<u8>| {
-            let _ = rmp::encode::write_str(out, s);
-        };
-        let labels = |out: &mut Vec<u8>, spec: &StatSpec| {
-            array_header(spec.labels.len(), out);
-            for l in &spec.labels {
-                let _ = rmp::encode::write_str(out, l);
-            }
-        };
-        let map_header = |n: usize, out: &mut Vec<u8>| {
-            let _ = rmp::encode::write_map_len(out, n as u32);
-        };
+        let spec = &self.spec;
         match &mut self.state {
             State::Counter(t) => {
-                map_header(4, out);
-                str_("type", out);
-                str_("Counter", out);
-                str_("name", out);
-                str_(&self.spec.name, out);
-                str_("metrics", out);
-                map_header(t.len(), out);
-                for (k, v) in t.iter() {
-                    out.extend_from_slice(k);
-                    v.encode(out);
-                }
-                str_("labels", out);
-                labels(out, &self.spec);
+                head(out, 4, "Counter", &spec.name);
+                write_str(out, "metrics");
+                table(out, t, |v, out| v.encode(out));
+                labels(out, spec);
                 t.clear();
             }
             State::Gauge(t) => {
-                map_header(4, out);
-                str_("type", out);
-                str_("Gauge", out);
-                str_("name", out);
-                str_(&self.spec.name, out);
-                str_("metrics", out);
-                map_header(t.len(), out);
-                for (k, v) in t.iter() {
-                    out.extend_from_slice(k);
-                    out.extend_from_slice(v);
-                }
-                str_("labels", out);
-                labels(out, &self.spec);
+                head(out, 4, "Gauge", &spec.name);
+                write_str(out, "metrics");
+                table(out, t, |v, out| out.extend_from_slice(v));
+                labels(out, spec);
                 t.clear();
             }
             State::Histogram {
@@ -204,42 +206,29 @@ impl Stat {
                 sums,
                 totals,
             } => {
-                let Kind::Histogram(bins) = &self.spec.kind else {
+                let Kind::Histogram(bins) = &spec.kind else {
                     unreachable!("histogram state has histogram kind")
                 };
-                map_header(7, out);
-                str_("type", out);
-                str_("Histogram", out);
-                str_("name", out);
-                str_(&self.spec.name, out);
-                str_("bin_counts", out);
-                map_header(bin_counts.len(), out);
-                for (k, counts) in bin_counts.iter() {
-                    out.extend_from_slice(k);
+                head(out, 7, "Histogram", &spec.name);
+                write_str(out, "bin_counts");
+                table(out, bin_counts, |counts, out| {
                     array_header(counts.len(), out);
                     for c in counts {
                         let _ = rmp::encode::write_sint(out, *c);
                     }
-                }
-                str_("sums", out);
-                map_header(sums.len(), out);
-                for (k, v) in sums.iter() {
-                    out.extend_from_slice(k);
-                    v.encode(out);
-                }
-                str_("total_counts", out);
-                map_header(totals.len(), out);
-                for (k, v) in totals.iter() {
-                    out.extend_from_slice(k);
+                });
+                write_str(out, "sums");
+                table(out, sums, |v, out| v.encode(out));
+                write_str(out, "total_counts");
+                table(out, totals, |v, out| {
                     let _ = rmp::encode::write_sint(out, *v);
-                }
-                str_("bins", out);
+                });
+                write_str(out, "bins");
                 array_header(bins.len(), out);
                 for b in bins.iter() {
                     let _ = rmp::encode::write_f64(out, *b);
                 }
-                str_("labels", out);
-                labels(out, &self.spec);
+                labels(out, spec);
                 bin_counts.clear();
                 sums.clear();
                 totals.clear();

@@ -2,7 +2,10 @@
 //! value, no larger than the frame limit.
 use std::sync::OnceLock;
 
+use super::Counts;
 use crate::bus::scan::is_one_value;
+use crate::log;
+use crate::report::log::Level;
 
 /// Why a frame was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +37,26 @@ pub fn check(raw: &[u8], limit: usize) -> Result<(), Reject> {
         return Err(Reject::Malformed);
     }
     Ok(())
+}
+
+/// Counts a received frame and checks it; a bad one is counted as rejected and logged (under
+/// `logger`) so the component skips it and lives on. Returns whether the frame is good.
+pub fn admit(raw: &[u8], max: usize, counts: &mut Counts, logger: &str) -> bool {
+    counts.received += 1;
+    match check(raw, max) {
+        Ok(()) => true,
+        Err(why) => {
+            counts.reject(why);
+            log!(
+                Level::Warning,
+                logger,
+                "run",
+                "skipped a {why:?} frame of {} bytes",
+                raw.len()
+            );
+            false
+        }
+    }
 }
 
 #[cfg(test)]

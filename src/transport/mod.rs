@@ -6,5 +6,5 @@ pub mod signals;
 mod socket;
 
 pub use counts::Counts;
-pub use frame::{check, max_frame_bytes, Reject};
+pub use frame::{admit, check, max_frame_bytes, Reject};
 pub use socket::{open, recv_burst, Role, Transport, LINGER_MS};
