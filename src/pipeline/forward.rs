@@ -15,7 +15,7 @@ pub struct Forward {
     address: String,
     // The socket drops before its context, which then waits (up to the linger) for delivery.
     sock: Option<zmq::Socket>,
-    _transport: Transport,
+    transport: Option<Transport>,
     closing: Arc<AtomicBool>,
     deadline: Option<Instant>,
     pub forwarded: u64,
@@ -30,7 +30,7 @@ impl Forward {
         Ok(Forward {
             address: address.into(),
             sock: Some(sock),
-            _transport: t,
+            transport: Some(t),
             closing,
             deadline: None,
             forwarded: 0,
@@ -102,8 +102,24 @@ impl Forward {
         }
     }
 
-    /// Waits (up to the linger time) for queued frames to leave, then closes.
+    /// Waits (up to the linger time) for queued frames to leave, then closes. ZeroMQ does not
+    /// say how many were left when the linger runs out, so that case is logged as a loss.
     pub fn close(&mut self) {
         drop(self.sock.take());
+        let started = Instant::now();
+        drop(self.transport.take());
+        // The context's end returns early once everything is delivered; only an expired linger
+        // takes (almost) all of it.
+        if started.elapsed() >= Duration::from_millis(LINGER_MS as u64 - 200) {
+            log!(
+                Level::Error,
+                "mite.sender",
+                "close",
+                "messages queued for {} were not all taken within {} s of closing; those left \
+                 are lost (is a duplicator listening there?)",
+                self.address,
+                LINGER_MS / 1000
+            );
+        }
     }
 }

@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sys
 from urllib.request import Request, urlopen
 
@@ -25,12 +24,11 @@ from .common import (
     _get_scenario_with_kwargs,
     check_scenarios,
 )
+from .graceful import GRACE_SECONDS, STOP_SIGNALS, GracefulStop
 
 logger = logging.getLogger(__name__)
 
 HELLO, REQUEST_WORK, BYE = 1, 2, 3
-GRACE_SECONDS = 5.0
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # A runner gives up on a controller that has not answered a work request for this long.
 CONTROLLER_TIMEOUT = float(os.environ.get("MITE_CONTROLLER_TIMEOUT", "15"))
 MAX_FRAME = int(os.environ.get("MITE_MAX_FRAME_BYTES", str(64 << 20)))
@@ -260,24 +258,8 @@ async def _runner_main(runner):
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     run_task = loop.create_task(runner.run())
-    interrupted = []
-
-    def cancel_journeys():
-        for task in asyncio.all_tasks():
-            if task not in (run_task, main_task):
-                task.cancel()
-
-    def on_signal(signum):
-        if interrupted:
-            cancel_journeys()
-            return
-        interrupted.append(signum)
-        logger.warning("Interrupted: no new journeys; running ones get %.0fs to finish", GRACE_SECONDS)
-        runner.stop()
-        loop.call_later(GRACE_SECONDS, cancel_journeys)
-
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, on_signal, signum)
+    stop = GracefulStop(loop, runner, [run_task, main_task], logger)
+    stop.install()
     try:
         await run_task
     except ControllerGone:
@@ -285,10 +267,10 @@ async def _runner_main(runner):
         deadline = loop.time() + GRACE_SECONDS
         while runner.running() and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        cancel_journeys()
+        stop.cancel_journeys()
         await asyncio.sleep(0)
         raise
-    return interrupted
+    return stop.interrupted
 
 
 def runner(opts):

@@ -24,10 +24,9 @@ from .common import (
     _get_scenario_with_kwargs,
     check_scenarios,
 )
+from .graceful import GracefulStop
 
 LOG_FORMAT = "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
-GRACE_SECONDS = 5.0
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STAGE_PERIOD = 0.1
 logger = logging.getLogger(__name__)
 
@@ -149,37 +148,15 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
         tracemalloc.start()
         helpers.append(loop.create_task(_memory_snapshots()))
     run_task = loop.create_task(runner.run())
-    # Taken here: in the call_later callback below, current_task() is None, and cancelling this
-    # task would cancel the runner it awaits.
+    # Taken here: in the call_later callback that cancels journeys, current_task() is None, and
+    # cancelling this task would cancel the runner it awaits.
     main_task = asyncio.current_task()
-
-    def cancel_journeys():
-        keep = set(helpers) | {run_task, main_task}
-        for task in asyncio.all_tasks():
-            if task not in keep:
-                task.cancel()
-
-    def on_signal(signum):
-        # Ctrl-C and SIGTERM (what containers and process managers send) stop the run the same
-        # way: no new journeys, a grace period, then everything collected is flushed.
-        if interrupted:
-            cancel_journeys()
-            return
-        interrupted.append(signum)
-        logger.warning("Interrupted: no new journeys; running ones get %.0fs to finish", GRACE_SECONDS)
-        runner.stop()
-        loop.call_later(GRACE_SECONDS, cancel_journeys)
-
-    for signum in STOP_SIGNALS:
-        try:
-            loop.add_signal_handler(signum, on_signal, signum)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop = GracefulStop(loop, runner, [*helpers, run_task, main_task], logger, interrupted)
+    stop.install()
     try:
         await run_task
     finally:
-        for signum in STOP_SIGNALS:
-            loop.remove_signal_handler(signum)
+        stop.remove()
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
