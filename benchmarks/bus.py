@@ -159,20 +159,25 @@ def run_chain(mite, data, kind, sender, frames_file, quiet=3.0):
         blaster = subprocess.Popen([str(sender), *target], stdout=subprocess.PIPE, text=True)
         started = float(blaster.stdout.readline())
         blaster.wait()
-        push = ctx.socket(zmq.PUSH)
-        push.connect(f"tcp://127.0.0.1:{dup_in}")
+        # Nudges go through the duplicator; the direct chain has none (and needs none).
+        push = None
+        if kind != "direct":
+            push = ctx.socket(zmq.PUSH)
+            push.connect(f"tcp://127.0.0.1:{dup_in}")
         # Elapsed time is measured on the sender's clock start (wall clock, same machine).
         t0 = time.perf_counter() - (time.time() - started)
         last_n, last_t = count(), time.perf_counter()
         while time.perf_counter() - last_t < quiet:
-            push.send(NUDGE)
+            if push is not None:
+                push.send(NUDGE)
             time.sleep(0.05)
             n = count()
             if n > last_n:
                 last_n, last_t = n, time.perf_counter()
             if n >= len(data):
                 break
-        push.close(0)
+        if push is not None:
+            push.close(0)
         chain.stop()
         ctx.term()
         return last_n, last_t - t0
