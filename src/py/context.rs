@@ -138,6 +138,10 @@ pub struct Context {
     stop: StopSource,
     pub(crate) debug: bool,
     next_txn: AtomicU64,
+    /// The event loop the runner runs this context's journey on, when a runner made it.
+    /// NOTE: `@mite_http` reads it instead of calling `asyncio.get_running_loop()`, which makes
+    /// a `getpid` system call in CPython 3.11: one per journey on the loop thread.
+    pub(crate) event_loop: Option<Py<PyAny>>,
 }
 
 impl Context {
@@ -156,7 +160,14 @@ impl Context {
             stop,
             debug,
             next_txn: AtomicU64::new(1),
+            event_loop: None,
         }
+    }
+
+    /// The same, for a journey the runner runs on `event_loop`.
+    pub fn on_loop(mut self, event_loop: Option<Py<PyAny>>) -> Self {
+        self.event_loop = event_loop;
+        self
     }
 
     /// Takes the next transaction id (they count from 1 per context).

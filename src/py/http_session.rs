@@ -8,6 +8,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
+use super::context::Context;
 use super::http::{lookup, CurlEngine};
 use super::http_args::method_bytes;
 use super::http_request::RequestCoro;
@@ -380,7 +381,14 @@ impl JourneySessions {
     /// A fresh session (empty jar) for the journey on the running loop, set as `ctx.http`.
     pub(crate) fn open<'py>(&mut self, ctx: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Session>> {
         let py = ctx.py();
-        let loop_ = running_loop(py)?;
+        let runner_loop = ctx
+            .cast::<Context>()
+            .ok()
+            .and_then(|c| c.get().event_loop.as_ref().map(|l| l.bind(py).clone()));
+        let loop_ = match runner_loop {
+            Some(l) => l,
+            None => running_loop(py)?,
+        };
         let key = loop_.as_ptr() as usize;
         let (engine, verify) = match &self.last {
             Some((k, e, v)) if *k == key => (e.clone_ref(py), *v),

@@ -41,6 +41,8 @@ pub struct RunnerCore {
     next_context_id: i64,
     journeys: HashMap<String, Arc<Journey>>,
     create_task: Py<PyAny>,
+    /// The loop `create_task` belongs to (its `__self__`), given to every context.
+    event_loop: Option<Py<PyAny>>,
     spec_import: Py<PyAny>,
     /// `async def wrapper(ctx, journey, args)` for journeys that need Python around them.
     wrapper: Py<PyAny>,
@@ -55,6 +57,7 @@ impl RunnerCore {
     #[pyo3(signature = (sink, config, test, runner_id, create_task, spec_import, wrapper, debug=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         sink: Py<PyAny>,
         config: Py<PyAny>,
         test: Py<PyAny>,
@@ -64,6 +67,11 @@ impl RunnerCore {
         wrapper: Py<PyAny>,
         debug: bool,
     ) -> Self {
+        let event_loop = create_task
+            .bind(py)
+            .getattr("__self__")
+            .ok()
+            .map(Bound::unbind);
         RunnerCore {
             sink,
             config,
@@ -76,6 +84,7 @@ impl RunnerCore {
             next_context_id: 1,
             journeys: HashMap::new(),
             create_task,
+            event_loop,
             spec_import,
             wrapper,
             waiter: None,
@@ -249,7 +258,8 @@ impl RunnerCore {
         let stop = StopSource::Flag(self.stop.clone());
         Py::new(
             py,
-            Context::native(target, self.config.clone_ref(py), ids, stop, self.debug),
+            Context::native(target, self.config.clone_ref(py), ids, stop, self.debug)
+                .on_loop(self.event_loop.as_ref().map(|l| l.clone_ref(py))),
         )
     }
 
