@@ -138,10 +138,8 @@ pub struct Context {
     stop: StopSource,
     pub(crate) debug: bool,
     next_txn: AtomicU64,
-    /// The event loop the runner runs this context's journey on, when a runner made it.
-    /// NOTE: `@mite_http` reads it instead of calling `asyncio.get_running_loop()`, which makes
-    /// a `getpid` system call in CPython 3.11: one per journey on the loop thread.
-    pub(crate) event_loop: Option<Py<PyAny>>,
+    /// The event loop the runner runs this context's journey on, and the thread running it.
+    event_loop: Option<(Py<PyAny>, std::thread::ThreadId)>,
 }
 
 impl Context {
@@ -164,10 +162,23 @@ impl Context {
         }
     }
 
-    /// The same, for a journey the runner runs on `event_loop`.
+    /// The same, for a journey the runner runs on `event_loop` from this thread.
     pub fn on_loop(mut self, event_loop: Option<Py<PyAny>>) -> Self {
-        self.event_loop = event_loop;
+        self.event_loop = event_loop.map(|l| (l, std::thread::current().id()));
         self
+    }
+
+    /// The loop running this context's journey, when that is known without asking asyncio:
+    /// the runner's, as long as the caller is on the runner's thread (a thread runs one loop
+    /// at a time, and the runner's runs for as long as its contexts are in use).
+    ///
+    /// NOTE: `@mite_http` asks this first; `asyncio.get_running_loop()` makes a `getpid`
+    /// system call in CPython 3.11, which was one per journey on the loop thread.
+    pub fn known_loop<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        match &self.event_loop {
+            Some((l, thread)) if *thread == std::thread::current().id() => Some(l.bind(py).clone()),
+            _ => None,
+        }
     }
 
     /// Takes the next transaction id (they count from 1 per context).

@@ -384,7 +384,7 @@ impl JourneySessions {
         let runner_loop = ctx
             .cast::<Context>()
             .ok()
-            .and_then(|c| c.get().event_loop.as_ref().map(|l| l.bind(py).clone()));
+            .and_then(|c| c.get().known_loop(py));
         let loop_ = match runner_loop {
             Some(l) => l,
             None => running_loop(py)?,
