@@ -5,7 +5,7 @@ pipeline `mite-pipeline`), measured over the middle of the run from /proc/PID/ta
 
 Usage: python benchmarks/http_threads.py [--repeat N] [--seconds S] NAME=MITE[,ENV=VALUE...] ...
 e.g.   python benchmarks/http_threads.py --repeat 3 ours=.venv/bin/mite \\
-           loop=.venv/bin/mite,MITE_HTTP_ENGINE=loop ref=/work/ref-venv/bin/mite
+           loop=.venv/bin/mite,MITE_HTTP_ENGINE=loop ref=~/.cache/mite-ref-venv/bin/mite
 Each repeat runs every implementation once, in the order given (alternating).
 """
 
@@ -113,6 +113,7 @@ def main():
     for spec in args.impls:
         name, rest = spec.split("=", 1)
         mite, *envs = rest.split(",")
+        mite = os.path.abspath(mite)  # every run starts in a fresh temporary folder
         impls.append((name, mite, dict(e.split("=", 1) for e in envs)))
     print("| run | implementation | requests/s | loop thread µs/req | libcurl thread µs/req | pipeline µs/req "
           "| other threads | mite total µs/req | nginx µs/req |")

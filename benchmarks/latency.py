@@ -63,7 +63,7 @@ def mite(binary, url, connections, seconds):
         row = next(line for line in text.splitlines() if line.startswith("| Latency"))
         names = [c.strip() for c in header.strip("|").split("|")]
         cells = [c.strip() for c in row.strip("|").split("|")]
-        table = dict(zip(names, cells))
+        table = dict(zip(names, cells, strict=True))
         return ms(table["50 %tile"]), ms(table["99 %tile"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -77,7 +77,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("impls", nargs="+", help="NAME=MITE")
     args = ap.parse_args()
-    impls = [spec.split("=", 1) for spec in args.impls]
+    # Absolute: every run starts in a fresh temporary folder.
+    impls = [(name, os.path.abspath(path)) for name, path in (s.split("=", 1) for s in args.impls)]
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "delay_server.py"), str(port), str(args.delay_ms)],

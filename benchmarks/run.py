@@ -111,13 +111,15 @@ def run_once(mite, scenario, env_extra, extra_args=(), kind="txn"):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ours", default=shutil.which("mite"))
-    ap.add_argument("--ref", default="/work/ref-venv/bin/mite")
+    ap.add_argument("--ref", default=os.path.join(
+        os.environ.get("MITE_REF_VENV") or os.path.expanduser("~/.cache/mite-ref-venv"), "bin", "mite"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", default="10")
     ap.add_argument("--http", action="store_true", help="also the HTTP benchmark (needs nginx and wrk)")
     ap.add_argument("--http-only", action="store_true", help="only the HTTP benchmark")
     args = ap.parse_args()
-    impls = [("mite 2.11.0", args.ref), ("this mite", args.ours)]
+    # Absolute: every run starts in a fresh temporary folder.
+    impls = [("mite 2.11.0", os.path.abspath(args.ref)), ("this mite", os.path.abspath(args.ours))]
     if args.http_only:
         http_section(impls, args)
         return

@@ -25,7 +25,7 @@ def rss_kb(pid):
 
 
 def main():
-    mite = sys.argv[1]
+    mite = os.path.abspath(sys.argv[1])
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 60
     folder = tempfile.mkdtemp(prefix="mite-soak-")
     shutil.copy(os.path.join(HERE, "bench_scenarios.py"), folder)

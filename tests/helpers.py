@@ -17,7 +17,10 @@ if not MITE.exists():  # pragma: no cover - only outside a virtualenv
     MITE = Path(shutil.which("mite") or "mite")
 
 HELP_TXT = Path(__file__).resolve().parent.parent / "src" / "cli" / "help.txt"
-REFERENCE_MITE = Path("/work/ref-venv/bin/mite")
+# mite 2.11.0 where `make ref-venv` puts it (the Makefile exports MITE_REF_VENV).
+REFERENCE_MITE = (
+    Path(os.environ.get("MITE_REF_VENV") or Path.home() / ".cache" / "mite-ref-venv") / "bin" / "mite"
+)
 
 # Every message a context sends ends with these keys, in this order (mite 2.11's `Context.send`).
 ID_KEYS = ("test", "runner_id", "journey", "context_id", "scenario_id", "scenario_data_id")

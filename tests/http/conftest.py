@@ -3,10 +3,11 @@
 The suite imports only public names (`acurl`, `mite_http`, `mite.context`), never our package's
 internals, so it runs unchanged against the reference mite 2.11.0 / acurl 1.2.1:
 
-    cd /work/main && /work/ref-venv/bin/python -m pytest tests/http -q -p no:cacheprovider \
+    ~/.cache/mite-ref-venv/bin/python -m pytest tests/http -q -p no:cacheprovider \
         --rootdir=tests/http -c /dev/null
 
-(the reference venv needs `pytest` installed: `/work/ref-venv/bin/pip install pytest`).
+(from the repository root; the reference venv, made by `make ref-venv`, needs `pytest`:
+`~/.cache/mite-ref-venv/bin/pip install pytest`).
 In /work/main/.venv, until the native engine provides `acurl.CurlWrapper`, every module skips.
 Tests of correct behaviour that acurl 1.2.1 gets wrong are strict xfails on the reference only
 (`httpsupport.reference_bug`); features the reference lacks (`timeout=`, `http_version=`) skip
