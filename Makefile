@@ -38,7 +38,8 @@ demo: install ## install, start a local target, run the HTTP example (about 15 s
 
 # The reference mite 2.11.0 in its own virtualenv: the distributed-mode suite runs components of both
 # side by side (tests/distributed). Its acurl builds against the libcurl headers; promtool and
-# prometheus check the exporter's text and scrape it for real.
+# prometheus check the exporter's text and scrape it for real; nginx is the HTTP suite's HTTP/2
+# server (tests/http).
 MITE_REF_VENV ?= $(HOME)/.cache/mite-ref-venv
 export MITE_REF_VENV
 
@@ -47,6 +48,7 @@ ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mit
 	@missing=(); \
 	[ -e /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -e /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev); \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus); \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx); \
 	if [ $${#missing[@]} -gt 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
 	fi
