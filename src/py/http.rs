@@ -257,6 +257,7 @@ impl CurlEngine {
             wake.push((future, callbacks));
         }
         drop(this);
+        let yield_after = !wake.is_empty() && yield_enabled();
         // Each waiting task is stepped here, in its own context, as a future's done-callbacks
         // would be (one loop iteration later).
         for (future, callbacks) in wake {
@@ -265,6 +266,17 @@ impl CurlEngine {
                     e.write_unraisable(py, Some(future.bind(py).as_any()));
                 }
             }
+        }
+        if yield_after {
+            // NOTE: lets a thread waiting for this CPU run now instead of after the loop's next
+            // stretch of work. On the perf journey (2 vCPUs, nginx beside mite), `perf sched
+            // timehist` showed nginx and the loop thread stacked on one CPU, nginx waiting up to
+            // ~1.2 ms for it, while the libcurl thread's CPU sat idle waiting for nginx's
+            // answers: 19-21% of the machine idle (`vmstat`). With the yield: 15-16%, and
+            // requests/s higher in 9 of 10 alternating rounds (median +5.7%). When nothing else
+            // waits for the CPU it is one cheap system call per batch of completions.
+            // SAFETY: no arguments; cannot fail on Linux.
+            unsafe { libc::sched_yield() };
         }
         Ok(())
     }
@@ -415,4 +427,10 @@ pub fn send_http_metrics(
             Ok(())
         }
     }
+}
+
+/// Whether `drain` yields the CPU after waking tasks: on unless `MITE_HTTP_YIELD=0`.
+fn yield_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("MITE_HTTP_YIELD").map_or(true, |v| v.trim() != "0"))
 }
