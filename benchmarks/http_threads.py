@@ -63,10 +63,9 @@ def requests_between(folder, start, end):
     for path in glob.glob(os.path.join(folder, "collector_data", "*")):
         if path.endswith("start_time"):
             continue
-        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-        with open(path, "rb") as f:
-            unpacker.feed(f.read())
-        n += sum(1 for m in unpacker if m.get("type") == "http_metrics" and start <= m.get("time", 0) <= end)
+        with open(path, "rb") as f:  # streamed: a file can exceed msgpack's feed buffer
+            unpacker = msgpack.Unpacker(f, raw=False, strict_map_key=False)
+            n += sum(1 for m in unpacker if m.get("type") == "http_metrics" and start <= m.get("time", 0) <= end)
     return n
 
 

@@ -65,17 +65,16 @@ def count_messages(folder, kind="txn"):
     first, last = float("inf"), 0.0
     files = [f for f in glob.glob(os.path.join(folder, "collector_data", "*")) if not f.endswith("start_time")]
     for path in files:
-        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+        # Streamed: a file can exceed msgpack's 100 MiB buffer for `feed`.
         with open(path, "rb") as f:
-            unpacker.feed(f.read())
-        for msg in unpacker:
-            messages += 1
-            t = msg.get("time", 0)
-            first, last = min(first, t), max(last, t)
-            if kind == "txn":
-                journeys += msg.get("type") == "txn" and msg.get("transaction") == "__root__"
-            else:
-                journeys += msg.get("type") == kind
+            for msg in msgpack.Unpacker(f, raw=False, strict_map_key=False):
+                messages += 1
+                t = msg.get("time", 0)
+                first, last = min(first, t), max(last, t)
+                if kind == "txn":
+                    journeys += msg.get("type") == "txn" and msg.get("transaction") == "__root__"
+                else:
+                    journeys += msg.get("type") == kind
     return journeys, messages, first, last
 
 
