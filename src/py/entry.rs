@@ -97,12 +97,11 @@ pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
             .getattr("run")?
             .call1((opts, inv.command.words()))?
             .extract(),
-        other => {
-            eprintln!(
-                "mite: error: `mite {}` is not available in this build yet",
-                other.words()
-            );
-            Ok(1)
-        }
+        // InfluxDB output is Python over the standard library (mite/influxdb/).
+        Command::InfluxdbExporter | Command::InfluxdbInit => py
+            .import("mite.cli.influxdb")?
+            .getattr("run")?
+            .call1((opts, inv.command.words()))?
+            .extract(),
     }
 }

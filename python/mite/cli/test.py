@@ -12,6 +12,7 @@ import tracemalloc
 from .._native import LocalPipeline, unpack_msg
 from ..controller import Controller
 from ..datapools import SingleRunDataPoolWrapper
+from ..exceptions import InfluxConfigError
 from ..logoutput import NATIVE
 from ..scenario import ScenarioError
 from ..utils import SpecError, spec_import
@@ -67,6 +68,14 @@ class _PythonStage:
                 self.closers.append(processor.close)
         if opts.get("--collector-filter"):
             self.filter = spec_import(opts["--collector-filter"])
+        # --influxdb=N: one stats-to-InfluxDB processor per destination, after the user's (2.11's order).
+        if opts.get("--influxdb"):
+            from ..influxdb_processor import InfluxDBProcessor
+
+            for i in range(int(opts["--influxdb"])):
+                processor = InfluxDBProcessor(opts, suffix="" if i == 0 else f"_{i + 1}")
+                self.listeners.append((f"influxdb{i + 1}", processor.process_message))
+                self.closers.append(processor.close)
 
     @property
     def needed(self):
@@ -96,6 +105,14 @@ class _PythonStage:
         while True:
             await asyncio.sleep(STAGE_PERIOD)
             self.drain()
+
+    def close(self):
+        for close in self.closers:
+            try:
+                close()
+            except Exception as e:
+                self.failures.append(f"{type(e).__name__}: {e}")
+                logger.error(self.failures[-1])
 
 
 def _new_loop():
@@ -181,7 +198,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         journey_logging=bool(opts.get("--journey-logging")),
         log_messages="log_messages" in native,
         # Python consumers read frames on the loop thread; only then are frames kept for them.
-        tap=bool(python_specs or opts.get("--collector-filter")),
+        tap=bool(python_specs or opts.get("--collector-filter") or opts.get("--influxdb")),
         keep_samples=bool(opts.get("--report")),
     )
     sink = pipeline.sink
@@ -216,8 +233,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         except ScenarioError as e:
             failure = failure or e
         stage.drain()
-        for close in stage.closers:
-            close()
+        stage.close()
         loop.close()
     result = pipeline.finish(
         report=bool(opts.get("--report")),
@@ -316,6 +332,6 @@ def run(opts):
     except (SpecError, UsageError) as e:
         print(f"mite: error: {e}", file=sys.stderr)
         return 2
-    except OSError as e:
+    except (OSError, InfluxConfigError) as e:
         print(f"mite: error: {e}", file=sys.stderr)
         return 1
