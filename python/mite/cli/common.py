@@ -2,6 +2,7 @@
 
 import inspect
 
+from .._errors import UnavailableError
 from ..config import ConfigManager
 from ..runner import Runner
 from ..scenario import ScenarioManager
@@ -68,6 +69,8 @@ def _get_scenario_with_kwargs(scenario_spec, config_manager, sender):
             )
     try:
         return scenarios_fn(**kwargs)
+    except UnavailableError:
+        raise  # already one line naming what is missing (exit 1, not a usage error)
     except Exception as e:
         raise UsageError(f"scenario {scenario_spec} raised {type(e).__name__}: {e}") from e
 

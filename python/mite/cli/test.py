@@ -9,6 +9,7 @@ import signal
 import sys
 import tracemalloc
 
+from .._errors import UnavailableError
 from .._native import LocalPipeline, unpack_msg
 from ..controller import Controller
 from ..datapools import SingleRunDataPoolWrapper
@@ -332,6 +333,6 @@ def run(opts):
     except (SpecError, UsageError) as e:
         print(f"mite: error: {e}", file=sys.stderr)
         return 2
-    except (OSError, InfluxConfigError) as e:
+    except (OSError, InfluxConfigError, UnavailableError) as e:
         print(f"mite: error: {e}", file=sys.stderr)
         return 1
