@@ -1,5 +1,7 @@
 """Whether thrift (the `finagle` extra) is installed, and the one-line error when it is not."""
 
+from mite._extras import MissingExtraError
+
 try:
     import thrift
 except ModuleNotFoundError as e:
@@ -10,8 +12,9 @@ except ModuleNotFoundError as e:
 
 
 def missing():
-    """The error for using mite_finagle without thrift: one line naming the extra."""
-    return ModuleNotFoundError(
+    """The error for using mite_finagle without thrift: one line naming the extra (`mite` prints it
+    as `mite: error: ...` and exits 1; an ImportError, so `except ImportError` catches it)."""
+    return MissingExtraError(
         'mite_finagle needs thrift, which is not installed: pip install "mite[finagle]"',
         name="thrift",
     )

@@ -8,9 +8,14 @@ from importlib import import_module
 from itertools import count
 from typing import Any
 
-from thrift.protocol.TBinaryProtocol import TBinaryProtocol
-from thrift.Thrift import TMessageType, TType
-from thrift.transport import TTransport
+from . import _extra
+
+if _extra.thrift is None:
+    raise _extra.missing()
+
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol  # noqa: E402
+from thrift.Thrift import TMessageType, TType  # noqa: E402
+from thrift.transport import TTransport  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
