@@ -1,0 +1,39 @@
+"""The two one-line errors of mite.otel: the OpenTelemetry libraries are missing, or a
+MITE_CONF_OTEL_* setting is bad. Both are SpecErrors, so `mite` prints them as one line."""
+
+from mite.utils import SpecError
+
+__all__ = [
+    "EXTRA_HINT",
+    "MissingExtraError",
+    "OtelConfigError",
+    "TracingDisabledError",
+    "missing_extra",
+]
+
+EXTRA_HINT = 'pip install "mite[otel]"'
+
+
+class MissingExtraError(ModuleNotFoundError, SpecError):
+    """An OpenTelemetry package that mite.otel needs is not installed."""
+
+
+class OtelConfigError(SpecError):
+    """A MITE_CONF_OTEL_* setting is missing or malformed; the message names it."""
+
+
+class TracingDisabledError(RuntimeError, SpecError):
+    """Tracing was asked for (`get_tracer()`, `get_meter()`) while MITE_CONF_OTEL_ENABLED is off
+    (a RuntimeError, as in mite 2.11)."""
+
+
+def missing_extra(error):
+    """The one-line error for an ImportError of an OpenTelemetry package, or None when the
+    ImportError came from elsewhere (a real bug, which keeps its traceback)."""
+    name = error.name or ""
+    if not name.startswith("opentelemetry"):
+        return None
+    return MissingExtraError(
+        f"mite.otel needs the OpenTelemetry libraries ({name} is not installed): {EXTRA_HINT}",
+        name=name,
+    )
