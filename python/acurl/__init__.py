@@ -3,9 +3,9 @@ journeys that use acurl directly; `mite_http` uses the same sessions."""
 
 from ._cookies import Cookie, _Cookie, parse_cookie_string, session_cookie_for_url
 from ._errors import AcurlError, RequestError
-from ._headers import CaseInsensitiveDefaultDict, CaseInsensitiveDict
+from ._headers import CaseInsensitiveDefaultDict, CaseInsensitiveDict, _CaseInsensitiveDict
 from ._request import Request
-from ._response import Response
+from ._response import Response, _Response
 from ._session import CurlWrapper, Session
 
 __all__ = [
@@ -18,7 +18,9 @@ __all__ = [
     "RequestError",
     "Response",
     "Session",
+    "_CaseInsensitiveDict",
     "_Cookie",
+    "_Response",
     "parse_cookie_string",
     "session_cookie_for_url",
 ]

@@ -39,6 +39,10 @@ class _CaseInsensitive:
         super().update(type(self)(other or {}, **kwargs))
 
 
+# acurl 1.2.1's name for the mixin.
+_CaseInsensitiveDict = _CaseInsensitive
+
+
 class CaseInsensitiveDict(_CaseInsensitive, dict):
     pass
 

@@ -54,7 +54,13 @@ class AcurlSessionWrapper:
 def _new_engine(loop):
     """The engine for journeys on `loop` (made when a loop first runs a journey), and whether
     its sessions check TLS certificates."""
-    return acurl.CurlWrapper(loop), _verify_tls()
+    wrapper, verify = acurl.CurlWrapper(loop), _verify_tls()
+    # mite 2.11 kept one SessionPool per loop in `SessionPool._session_pools`; code (and its
+    # tests) look there to see which loops have run journeys.
+    pool = SessionPool()
+    pool._wrapper = wrapper
+    SessionPool._session_pools[loop] = pool
+    return wrapper, verify
 
 
 # One engine per event loop; each journey gets a fresh native session (empty cookie jar) from it.
