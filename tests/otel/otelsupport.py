@@ -2,18 +2,25 @@
 opentelemetry-proto, and an HTTP target that records the trace headers of each request."""
 
 import gzip
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import (
+    TraceServiceServicer,
+    add_TraceServiceServicer_to_server,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as ProtoStatus
@@ -29,6 +36,41 @@ STATUS = {
     ProtoStatus.STATUS_CODE_OK: "ok",
     ProtoStatus.STATUS_CODE_ERROR: "error",
 }
+
+# A traced journey (transaction "outer" with a GET and a transaction "inner" with a POST) and
+# an untraced one, on a real Context; prints the (type, transaction) of each message sent.
+TRACED = """
+    import asyncio, json, os
+    from mite.context import Context
+    from mite.otel import mite_http_traced
+    from mite_http import mite_http
+
+    TARGET = os.environ["TARGET"]
+    messages = []
+
+    @mite_http_traced
+    async def journey(ctx):
+        async with ctx.transaction("outer"):
+            mine = {"X-Mine": "1", "TraceParent": "00-bogus"}
+            await ctx.http.get(TARGET + "/a", headers=mine)
+            assert mine == {"X-Mine": "1", "TraceParent": "00-bogus"}, mine
+            async with ctx.transaction("inner"):
+                await ctx.http.post(TARGET + "/b", json={"x": 1})
+
+    @mite_http
+    async def untraced(ctx):
+        async with ctx.transaction("plain"):
+            await ctx.http.get(TARGET + "/plain")
+
+    async def main():
+        ctx = Context(messages.append, {})
+        await journey(ctx)
+        assert not hasattr(ctx, "http") and "transaction" not in vars(ctx), vars(ctx)
+        await untraced(ctx)
+
+    asyncio.run(main())
+    print(json.dumps([[m["type"], m.get("transaction")] for m in messages]))
+"""
 
 
 def _value(any_value):
@@ -87,18 +129,13 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         pass
 
 
-class OtlpReceiver(_Server):
-    """Accepts OTLP/HTTP protobuf exports; `spans` holds every span received."""
+class _Spans:
+    """Spans received from OTLP export requests, decoded."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.spans = []
         self.posts = []  # (path, lower-cased headers) of each export request
-        super().__init__(_ReceiverHandler)
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}/v1/traces"
 
     def record(self, path, headers, request):
         decoded = []
@@ -143,6 +180,72 @@ class OtlpReceiver(_Server):
         return roots
 
 
+class OtlpReceiver(_Spans, _Server):
+    """Accepts OTLP/HTTP protobuf exports; `spans` holds every span received."""
+
+    def __init__(self):
+        _Spans.__init__(self)
+        _Server.__init__(self, _ReceiverHandler)
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}/v1/traces"
+
+
+class _TraceService(TraceServiceServicer):
+    def __init__(self, owner):
+        self.owner = owner
+
+    def Export(self, request, context):  # noqa: N802 - the gRPC method's name
+        headers = {k.lower(): v for k, v in context.invocation_metadata()}
+        self.owner.record("grpc", headers, request)
+        return ExportTraceServiceResponse()
+
+
+class GrpcReceiver(_Spans):
+    """Accepts OTLP/gRPC exports (the collector's TraceService); `spans` as above."""
+
+    def __init__(self):
+        super().__init__()
+        self.server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        add_TraceServiceServicer_to_server(_TraceService(self), self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.server.stop(grace=None).wait(10)
+
+
+class _ZipkinHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with self.server.owner.lock:
+            self.server.owner.spans.extend(json.loads(body))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class ZipkinReceiver(_Server):
+    """Accepts Zipkin v2 JSON posts; `spans` holds the span objects as sent."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.spans = []
+        super().__init__(_ZipkinHandler)
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}/api/v2/spans"
+
+
 class _TargetHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -152,7 +255,9 @@ class _TargetHandler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         with owner.lock:
-            owner.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            owner.requests.append(
+                (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+            )
         status = 500 if self.path.startswith("/fail") else 200
         body = b"ok\n"
         self.send_response(status)

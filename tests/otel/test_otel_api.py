@@ -3,40 +3,7 @@ OTLP/HTTP, their tree, attributes and status, and the `traceparent` headers the 
 
 import json
 
-from otelsupport import otel_env, run_python, traceparent
-
-TRACED = """
-    import asyncio, json, os
-    from mite.context import Context
-    from mite.otel import mite_http_traced
-    from mite_http import mite_http
-
-    TARGET = os.environ["TARGET"]
-    messages = []
-
-    @mite_http_traced
-    async def journey(ctx):
-        async with ctx.transaction("outer"):
-            mine = {"X-Mine": "1", "TraceParent": "00-bogus"}
-            await ctx.http.get(TARGET + "/a", headers=mine)
-            assert mine == {"X-Mine": "1", "TraceParent": "00-bogus"}, mine
-            async with ctx.transaction("inner"):
-                await ctx.http.post(TARGET + "/b", json={"x": 1})
-
-    @mite_http
-    async def untraced(ctx):
-        async with ctx.transaction("plain"):
-            await ctx.http.get(TARGET + "/plain")
-
-    async def main():
-        ctx = Context(messages.append, {})
-        await journey(ctx)
-        assert not hasattr(ctx, "http") and "transaction" not in vars(ctx), vars(ctx)
-        await untraced(ctx)
-
-    asyncio.run(main())
-    print(json.dumps([[m["type"], m.get("transaction")] for m in messages]))
-"""
+from otelsupport import TRACED, otel_env, run_python, traceparent
 
 
 def _only_root(receiver, name):
@@ -161,7 +128,9 @@ def test_failures_mark_their_spans_as_errors_once(tmp_path, receiver, target):
 
     broken = by_name["transaction.broken"]
     assert broken.status == "error" and broken.children == []
-    assert [(n, a["exception.message"]) for n, a in broken.events] == [("exception", "journey broke")]
+    assert [(n, a["exception.message"]) for n, a in broken.events] == [
+        ("exception", "journey broke")
+    ]
 
 
 MANUAL = """
@@ -253,9 +222,7 @@ def test_with_tracing_off_nothing_is_traced_or_exported(tmp_path, receiver, targ
     assert receiver.posts == [] and receiver.spans == []
 
 
-def test_a_sampling_ratio_of_zero_exports_nothing_but_still_propagates(
-    tmp_path, receiver, target
-):
+def test_a_sampling_ratio_of_zero_exports_nothing_but_still_propagates(tmp_path, receiver, target):
     env = otel_env(receiver, TARGET=target.url, MITE_CONF_OTEL_SAMPLER_RATIO="0")
     proc = run_python(tmp_path, TRACED, env)
     assert proc.returncode == 0, proc.stderr[-3000:]
