@@ -1,5 +1,5 @@
-"""The two one-line errors of mite.otel: the OpenTelemetry libraries are missing, or a
-MITE_CONF_OTEL_* setting is bad. Both are SpecErrors, so `mite` prints them as one line."""
+"""mite.otel's one-line errors: an OpenTelemetry library is missing, a MITE_CONF_OTEL_* setting
+is bad, or tracing is off. All are SpecErrors, so `mite` prints them as one line (exit 2)."""
 
 from mite.utils import SpecError
 
