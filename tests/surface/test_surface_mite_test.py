@@ -4,15 +4,20 @@ examples' mite.test unit tests pass."""
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 
+import msgpack
 import pytest
 from surface_testlog_support import (
+    OURS_MITE,
     OURS_PYTHON,
     REPO,
     TIMEOUT,
     HttpTarget,
+    free_port,
     require_reference,
     run_script,
 )
@@ -189,3 +194,30 @@ def test_the_mite_test_example_unit_tests_pass(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "3 passed" in proc.stdout
+
+
+def test_the_example_journey_runs_under_mite(tmp_path):
+    examples = REPO / "examples"
+    shutil.copy(examples / "mite_test_example.py", tmp_path)
+    port = free_port()
+    target = subprocess.Popen(
+        [sys.executable, str(examples / "target_server.py"), str(port)], stdout=subprocess.PIPE
+    )
+    try:
+        assert target.stdout.readline().startswith(b"target listening")
+        proc = subprocess.run(
+            [OURS_MITE, "journey", "run", "mite_test_example:buy", "mite_test_example:products"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT * 2,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "MITE_CONF_target": f"http://127.0.0.1:{port}"},
+        )  # fmt: skip
+    finally:
+        target.terminate()
+        target.wait(TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    unpacker = msgpack.Unpacker(raw=False, use_list=False, strict_map_key=False)
+    unpacker.feed((tmp_path / "collector_data" / "current").read_bytes())
+    messages = list(unpacker)
+    added = [m for m in messages if m["type"] == "basket_added"]
+    assert [(m["product"], m["status"]) for m in added] == [(1, 201)]
+    assert [m["method"] for m in messages if m["type"] == "http_metrics"] == [b"GET", b"POST"]
