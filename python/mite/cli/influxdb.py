@@ -13,6 +13,7 @@ from ..influxdb import http
 from ..influxdb.line_protocol import InfluxPoint, to_body
 from ..influxdb.metrics import InfluxMetrics
 from ..influxdb.settings import destination, suffix_for
+from ..influxdb.writer import InfluxdbWriter
 from ..influxdb_processor import InfluxUnreachable
 from ..stats import load_stats
 from ..utils import unpack_msg
@@ -91,7 +92,7 @@ def influxdb_exporter(opts):
     metrics = InfluxMetrics(include_buckets=bool(opts.get("--include-buckets", False)))
     problem = metrics.check()
     if problem is not None:
-        metrics.wait_idle()
+        InfluxdbWriter.close(metrics)  # nothing was written: no totals line
         raise InfluxUnreachable(problem)
     try:
         sock = _native.Socket("PULL", opts["--stats-out-socket"], bind=True)

@@ -69,14 +69,14 @@ class _PythonStage:
                 self.closers.append(processor.close)
         if opts.get("--collector-filter"):
             self.filter = spec_import(opts["--collector-filter"])
-        # --influxdb=N: one stats-to-InfluxDB processor per destination, after the user's (2.11's order).
-        if opts.get("--influxdb"):
+        # --influxdb=N: stats written to N InfluxDB destinations, after the user's processors.
+        if opts.get("--influxdb") and int(opts["--influxdb"]) > 0:
             from ..influxdb_processor import InfluxDBProcessor
 
-            for i in range(int(opts["--influxdb"])):
-                processor = InfluxDBProcessor(opts, suffix="" if i == 0 else f"_{i + 1}")
-                self.listeners.append((f"influxdb{i + 1}", processor.process_message))
-                self.closers.append(processor.close)
+            suffixes = ["" if i == 0 else f"_{i + 1}" for i in range(int(opts["--influxdb"]))]
+            processor = InfluxDBProcessor(opts, suffixes=suffixes)
+            self.listeners.append(("--influxdb", processor.process_message))
+            self.closers.append(processor.close)
 
     @property
     def needed(self):
