@@ -84,4 +84,6 @@ class Browser:
     def get_cookie_list(self):
         """The session's cookies, one `acurl._Cookie` per cookie-jar line."""
         lines = self._session._cookie_lines()
-        return [parse_cookie_string(line if isinstance(line, str) else line.decode()) for line in lines]
+        return [
+            parse_cookie_string(line if isinstance(line, str) else line.decode()) for line in lines
+        ]

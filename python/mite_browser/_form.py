@@ -7,8 +7,9 @@ from ._urls import url_builder, with_query
 
 
 def _field_is_disabled(element):
-    status = element.attrs.get("disabled")
-    return bool(status and status.lower() in ["disabled", "true"])
+    # A boolean attribute: present is disabled, whatever its value. mite 2.11 required the value
+    # "disabled" or "true", so a bare `disabled` (the usual way to write it) was submitted.
+    return element.attrs.get("disabled") is not None
 
 
 class BaseFormField:

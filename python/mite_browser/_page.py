@@ -147,7 +147,9 @@ class Page(Resource):
             raise ElementNotFoundError(name="a", text=text)
         return await self.browser.get(url_builder(self.response.url, elem.attrs["href"]))
 
-    async def xhr_request(self, method, rel_or_abs_url, *, formdata=None, data=None, json=None, **kwargs):
+    async def xhr_request(
+        self, method, rel_or_abs_url, *, formdata=None, data=None, json=None, **kwargs
+    ):
         """A request as the page's scripts would make it (Referer, X-Requested-With); returns
         the response itself, not a Page."""
         headers = {"Referer": self.response.url, "X-Requested-With": "XMLHttpRequest"}

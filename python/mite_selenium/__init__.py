@@ -110,7 +110,9 @@ class _SeleniumWrapper:
     def _send_page_load_metrics(self):
         if not self._browser_has_timing_capabilities():
             return
-        navigation = self._remote.execute_script("return performance.getEntriesByType('navigation')")
+        navigation = self._remote.execute_script(
+            "return performance.getEntriesByType('navigation')"
+        )
         paint = self._remote.execute_script("return performance.getEntriesByType('paint')")
         metrics = page_load_metrics(navigation, paint)
         if metrics:
@@ -152,7 +154,10 @@ class _SeleniumWrapper:
 
     def wait_for_url(self, locator, timeout=5):
         return self._wait_for(
-            EC.url_to_be, locator, f"Timed out waiting for url to be '{locator}' in the dom", timeout
+            EC.url_to_be,
+            locator,
+            f"Timed out waiting for url to be '{locator}' in the dom",
+            timeout,
         )
 
     def _wait_for(self, condition_func, locator, err_msg, timeout=5):
@@ -275,5 +280,7 @@ def mite_selenium(*args, wire=False):
     if len(args) == 0:
         return wrapper_factory
     if len(args) > 1 or not callable(args[0]):
-        raise TypeError("mite_selenium decorates one journey function: @mite_selenium or @mite_selenium(wire=True)")
+        raise TypeError(
+            "mite_selenium decorates one journey function: @mite_selenium or @mite_selenium(wire=True)"
+        )
     return wrapper_factory(args[0])

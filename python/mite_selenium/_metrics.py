@@ -42,7 +42,8 @@ def _navigation_metrics(timings):
     return {
         "dns_lookup_time": timings["domainLookupEnd"] - timings["domainLookupStart"],
         "dom_interactive": timings["domInteractive"],
-        "js_onload_time": timings["domContentLoadedEventEnd"] - timings["domContentLoadedEventStart"],
+        "js_onload_time": timings["domContentLoadedEventEnd"]
+        - timings["domContentLoadedEventStart"],
         "page_weight": timings["transferSize"],
         "render_time": timings["domInteractive"] - timings["responseEnd"],
         "tcp_time": _tcp_time(timings),
