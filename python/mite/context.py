@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from ._native import Context, active_transaction
+from .exceptions import MiteError  # noqa: F401  (importable from here, as in mite 2.11)
 
 __all__ = ["Context", "active_transaction"]
 

@@ -51,16 +51,17 @@ def _extract_and_sort_requests(pages):
     return entries
 
 
-def _render_journey_transaction(page, method, expected_status, groups, sleep_s):
+def _render_journey_transaction(page, req_method, expected_status_code, group_status, sleep_s):
+    # Argument names as in mite 2.11 (callers may pass them by keyword).
     url = page["request"]["url"]
     return (
-        f'    async with ctx.transaction("Request {method} {url}"):\n'
-        f"        resp = await ctx.browser.{method}(\n"
+        f'    async with ctx.transaction("Request {req_method} {url}"):\n'
+        f"        resp = await ctx.browser.{req_method}(\n"
         f"            '{url}',\n"
         f"            headers={set_request_headers_dict(page)},\n"
-        f"            {set_request_body(method, page)}"
+        f"            {set_request_body(req_method, page)}"
         "            )\n"
-        f"        check_status_code{groups}(resp, {expected_status})\n"
+        f"        check_status_code{group_status}(resp, {expected_status_code})\n"
         f"    await sleep({sleep_s})\n\n"
     )
 

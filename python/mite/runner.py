@@ -1,14 +1,38 @@
 """The runner: asks the controller for work and runs journeys; the per-journey work is native."""
 
 import asyncio
+import functools
 import logging
 
 from ._native import RunnerCore
+from .context import Context  # noqa: F401  (importable from here, as in mite 2.11)
 from .utils import spec_import
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Runner"]
+__all__ = ["Runner", "RunnerControllerTransportExample", "spec_import_cached"]
+
+
+@functools.cache
+def spec_import_cached(journey_spec):
+    """`spec_import`, remembered per spec (journeys are looked up by spec on every start)."""
+    return spec_import(journey_spec)
+
+
+class RunnerControllerTransportExample:  # pragma: no cover - documents the protocol only
+    """What `Runner` expects of its transport: the three calls it makes to the controller."""
+
+    async def hello(self):
+        """Returns `(runner_id, test_name, config_list)`; config_list is `(key, value)` pairs."""
+
+    async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
+        """Takes the runner's `{scenario_id: running}`, the `(scenario_id, data_id)` pairs
+        finished since the last call and a limit (None for none). Returns
+        `(work, config_list, stop)`: work is `(scenario_id, data_id, journey_spec, args)`
+        tuples, config_list the config changes, stop whether to start no more work."""
+
+    async def bye(self, runner_id):
+        """Says the runner is leaving."""
 
 
 async def _run_wrapped(fixtures, ctx, journey, args, debug, on_exit):
