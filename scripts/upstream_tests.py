@@ -15,6 +15,7 @@ Reference results are cached by the suite's content (ref never changes); `--reru
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -36,7 +37,9 @@ REF_SPEC = "mite==2.11.0"
 # The upstream dev/otel extras (pyproject [dev] and [otel]) plus what the tests import beyond
 # mite's own dependencies; pytest-timeout only guards against a hung test on either side.
 # Installed in two steps: resolved together with mite's own pins, pip backtracks through
-# hundreds of opentelemetry/grpcio versions for many minutes.
+# hundreds of opentelemetry/grpcio versions for many minutes. Only the zipkin JSON exporter
+# (what mite.otel imports) is installed: the zipkin meta package adds the protobuf one, whose
+# pins pip cannot reconcile with the rest.
 TEST_TOOLS = [
     "pytest",
     "pytest-asyncio",
@@ -52,7 +55,7 @@ EXTRA_TOOLS = [
     "opentelemetry-sdk>=1.20.0",
     "opentelemetry-exporter-otlp-proto-http>=1.20.0",
     "opentelemetry-exporter-otlp-proto-grpc>=1.20.0",
-    "opentelemetry-exporter-zipkin>=1.20.0",
+    "opentelemetry-exporter-zipkin-json>=1.20.0",
     "playwright",
     "psutil",
 ]
@@ -161,13 +164,15 @@ def build_debug_wheel(cache):
 
 
 def setup_ours(cache, ref, mode, wheel):
-    venv = cache / "ours"
+    # A venv per mode, so a wheel run never disturbs a source-tree run sharing the cache.
+    venv = cache / ("ours" if mode == "dev" and not wheel else "ours-wheel")
     cons = constraints_file(cache, ref)
     stamp = venv / ".mite-upstream-ready"
     if not stamp.exists() or stamp.read_text() != cons.read_text():
         make_venv(venv)
-        # The same third-party set as ref, at the same versions, whatever ours declares.
-        pip(venv, "install", "-r", cons)
+        # The same third-party set as ref, at the same versions, whatever ours declares;
+        # --no-deps copies ref exactly, even where ref's own set has a pip-reported conflict.
+        pip(venv, "install", "--no-deps", "-r", cons)
         stamp.write_text(cons.read_text())
     site = Path(
         subprocess.run(
@@ -183,7 +188,11 @@ def setup_ours(cache, ref, mode, wheel):
     )
     pth = site / "mite_source_tree.pth"
     if mode == "dev" and not wheel:
-        run([venv / "bin" / "python", "-m", "pip", "uninstall", "-q", "-y", "mite"])
+        # A wheel installed by an earlier `--ours wheel` run would shadow the source tree.
+        subprocess.run(
+            [venv / "bin" / "python", "-m", "pip", "uninstall", "-q", "-y", "mite"],
+            capture_output=True,
+        )
         if not list((PROJECT / "python" / "mite").glob("_native*.so")):
             sys.exit("upstream-tests: python/mite/_native*.so is missing: run `make dev` first")
         pth.write_text(str(PROJECT / "python") + "\n")
@@ -194,14 +203,41 @@ def setup_ours(cache, ref, mode, wheel):
     return venv, cons
 
 
-def install_gap(venv, cons):
-    """Packages ref has that ours' declared requirements would not install."""
+# Run inside the ref venv: mite 2.11.0's installed dependency closure (default extras only).
+_CLOSURE = """
+import json
+from importlib.metadata import PackageNotFoundError, distribution
+from packaging.requirements import Requirement
+seen, todo = set(), ["mite"]
+while todo:
+    try:
+        dist = distribution(todo.pop())
+    except PackageNotFoundError:
+        continue
+    name = dist.metadata["Name"].lower().replace("_", "-")
+    if name in seen:
+        continue
+    seen.add(name)
+    for line in dist.requires or []:
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            todo.append(req.name)
+print(json.dumps(sorted(seen)))
+"""
+
+
+def install_gap(ref, ours, cons):
+    """What installing mite 2.11.0 brings that ours' declared requirements (every extra but
+    dev) would not; None when it cannot be worked out."""
     if tomllib is None:
         return None
-    reqs = our_requirements_from_pyproject()
+    proc = subprocess.run([ref / "bin" / "python", "-c", _CLOSURE], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    theirs = set(json.loads(proc.stdout)) - OURS_DISTS
     proc = subprocess.run(
         [
-            venv / "bin" / "python",
+            ours / "bin" / "python",
             "-m",
             "pip",
             "install",
@@ -212,7 +248,7 @@ def install_gap(venv, cons):
             "-",
             "-c",
             cons,
-            *reqs,
+            *our_requirements_from_pyproject(),
         ],
         capture_output=True,
         text=True,
@@ -222,9 +258,7 @@ def install_gap(venv, cons):
     got = {
         i["metadata"]["name"].lower().replace("_", "-") for i in json.loads(proc.stdout)["install"]
     }
-    ref_names = {dist_name(ln) for ln in cons.read_text().splitlines() if ln}
-    tools = {dist_name(t.split(">")[0].split("=")[0]) for t in TEST_TOOLS + EXTRA_TOOLS}
-    return sorted(ref_names - got - tools)
+    return sorted(theirs - got)
 
 
 def copy_suites(upstream, dest, only):
@@ -291,27 +325,35 @@ def parse_junit(xml, prefix):
     return results
 
 
-def suite_hash(upstream, files, suite_src):
+def suite_hash(upstream, suite_src):
+    """A key for a suite's content: reference results stay valid while it is unchanged."""
     h = hashlib.sha256(PYTEST_INI.encode())
     for p in sorted((upstream / suite_src).rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts:
-            h.update(p.as_posix().encode())
+            h.update(p.relative_to(upstream).as_posix().encode())
             h.update(p.read_bytes())
-    h.update(" ".join(files).encode())
     return h.hexdigest()[:16]
 
 
-def results_for(venv, cache_key, cache, root, suite_dir, files, timeout, prefix, rerun):
-    cached = cache / "ref-results" / f"{cache_key}.json" if cache_key else None
-    if cached and cached.exists() and not rerun:
-        return json.loads(cached.read_text())
+def run_and_parse(venv, root, suite_dir, files, timeout, prefix):
     xml = root / f"{venv.name}-{prefix.replace('/', '_')}.xml"
     run_suite(venv, root, suite_dir, files, xml, timeout)
-    res = parse_junit(xml, prefix)
-    if cached:
-        cached.parent.mkdir(exist_ok=True)
-        cached.write_text(json.dumps(res))
-    return res
+    return parse_junit(xml, prefix)
+
+
+def ref_results(venv, cache_dir, root, suite_dir, files, timeout, prefix, rerun):
+    """Reference results per test file, run only for files not cached for this suite content."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    todo = [f for f in files if rerun or not (cache_dir / f"{f}.json").exists()]
+    if todo:
+        fresh = run_and_parse(venv, root, suite_dir, todo, timeout, prefix)
+        for f in todo:
+            mine = {t: r for t, r in fresh.items() if t.startswith(f"{prefix}/{f}::")}
+            (cache_dir / f"{f}.json").write_text(json.dumps(mine))
+    results = {}
+    for f in files:
+        results.update(json.loads((cache_dir / f"{f}.json").read_text()))
+    return results
 
 
 def is_extension(tid):
@@ -349,20 +391,18 @@ def report(all_ref, all_ours, gap, notes):
             outcome, msg = all_ours.get(t, ("missing", "not collected on ours"))
             out.append(f"  {t}  [{outcome}] {msg}")
         out.append("")
-    gained = [
-        t for t in all_ours if all_ours[t][0] == "pass" and all_ref.get(t, ("",))[0] != "pass"
-    ]
-    if gained:
-        out.append(f"ours-pass/ref-fail ({len(gained)}):")
-        out += [
-            f"  {t}  [ref {all_ref.get(t, ('missing',))[0]}] {all_ref.get(t, ('', ''))[1]}"
-            for t in gained
-        ]
+    not_ref = [t for t in sorted(all_ref) if all_ref[t][0] != "pass"]
+    if not_ref:
+        out.append(f"not passing on ref, so outside the measure ({len(not_ref)}):")
+        for t in not_ref:
+            outcome, msg = all_ref[t]
+            mine = all_ours.get(t, ("missing",))[0]
+            out.append(f"  {t}  [ref {outcome}, ours {mine}] {msg}")
         out.append("")
     if gap is not None:
         out.append(
-            "third-party packages ref has that ours' declared requirements do not install: "
-            + (", ".join(gap) if gap else "none")
+            "installed by `pip install mite==2.11.0` but not by ours' declared requirements "
+            "(every extra but dev): " + (", ".join(gap) if gap else "none")
         )
     out += notes
     return "\n".join(out)
@@ -402,8 +442,11 @@ def main():
         sys.exit(f"upstream-tests: {upstream} is not a mite checkout (no test/ folder)")
     cache = args.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    ref = setup_ref(cache)
-    ours, cons = setup_ours(cache, ref, args.ours, args.ours_wheel)
+    # Several people may run this at once on one machine: one sets the venvs up at a time.
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ref = setup_ref(cache)
+        ours, cons = setup_ours(cache, ref, args.ours, args.ours_wheel)
 
     notes = []
     if not (upstream / "test" / "test.har").exists():
@@ -418,21 +461,23 @@ def main():
             side = root / venv.name
             side.mkdir()
             for name, src, suite_dir, files in copy_suites(upstream, side, args.only):
-                key = suite_hash(upstream, files, src) if venv is ref else None
-                store.update(
-                    results_for(
-                        venv,
-                        key and f"{name}-{key}",
-                        cache,
-                        side,
-                        suite_dir,
-                        files,
-                        args.timeout,
-                        src,
-                        args.rerun_ref,
+                if venv is ref:
+                    cache_dir = cache / "ref-results" / f"{name}-{suite_hash(upstream, src)}"
+                    store.update(
+                        ref_results(
+                            venv,
+                            cache_dir,
+                            side,
+                            suite_dir,
+                            files,
+                            args.timeout,
+                            src,
+                            args.rerun_ref,
+                        )
                     )
-                )
-        text = report(all_ref, all_ours, install_gap(ours, cons), notes)
+                else:
+                    store.update(run_and_parse(venv, side, suite_dir, files, args.timeout, src))
+        text = report(all_ref, all_ours, install_gap(ref, ours, cons), notes)
         print(text)
         if args.output:
             args.output.write_text(text + "\n")
