@@ -114,14 +114,17 @@ raise ModuleNotFoundError("No module named 'opentelemetry'", name="opentelemetry
 """
 
 
-@pytest.mark.parametrize("enabled", ["true", "false"])
-def test_without_the_libraries_it_is_one_line_naming_the_extra(tmp_path, target, enabled):
-    _example(tmp_path)
+def _hide_otel(tmp_path, env):
     hidden = tmp_path / "hidden" / "opentelemetry"
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text(HIDE_OTEL)
-    env = otel_env(None, MITE_CONF_target=target.url, MITE_CONF_OTEL_ENABLED=enabled)
     env["PYTHONPATH"] = str(tmp_path / "hidden")
+    return env
+
+
+def test_without_the_libraries_tracing_on_is_one_line_naming_the_extra(tmp_path, target):
+    _example(tmp_path)
+    env = _hide_otel(tmp_path, otel_env(None, MITE_CONF_target=target.url, MITE_CONF_OTEL_ENABLED="true"))
     proc = run_mite(
         ["journey", "test", "otel_example:checkout", "otel_example:three_products"], tmp_path, env
     )
@@ -132,3 +135,15 @@ def test_without_the_libraries_it_is_one_line_naming_the_extra(tmp_path, target,
         'installed): pip install "mite[otel]"'
     ], proc.stderr
     assert target.requests == []
+
+
+def test_without_the_libraries_tracing_off_runs_the_journeys_untraced(tmp_path, target):
+    # As in mite 2.11: a scenario using @mite_http_traced runs on a plain install.
+    _example(tmp_path)
+    env = _hide_otel(tmp_path, otel_env(None, MITE_CONF_target=target.url, MITE_CONF_OTEL_ENABLED="false"))
+    proc = run_mite(
+        ["journey", "test", "otel_example:checkout", "otel_example:three_products"], tmp_path, env
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert target.requests, "the journeys made no requests"
+    assert not any("traceparent" in headers for _, _, headers in target.requests)

@@ -2,17 +2,37 @@
 export journey, transaction and HTTP request spans and send W3C `traceparent` headers; set up
 from the MITE_CONF_OTEL_* settings when MITE_CONF_OTEL_ENABLED is on."""
 
-# The libraries are checked first: without them this import is one line naming the extra.
-from .tracing import OTEL_AVAILABLE, get_meter, get_tracer, init_tracing, shutdown  # noqa: I001
 from ._errors import MissingExtraError, OtelConfigError, TracingDisabledError
 from .config import get_otel_config, is_tracing_enabled
-from .context import inject_headers
-from .instrumentation import (
-    is_in_traced_journey,
-    mite_http_traced,
-    trace_journey,
-    trace_transaction,
-)
+
+try:
+    from .tracing import OTEL_AVAILABLE, get_meter, get_tracer, init_tracing, shutdown
+except MissingExtraError as missing:
+    # As in mite 2.11, mite.otel imports without its libraries and traced journeys run
+    # untraced; asking for tracing is then one line naming the extra.
+    from . import _untraced
+
+    _untraced._missing = missing
+    from ._untraced import (
+        OTEL_AVAILABLE,
+        get_meter,
+        get_tracer,
+        init_tracing,
+        inject_headers,
+        is_in_traced_journey,
+        mite_http_traced,
+        shutdown,
+        trace_journey,
+        trace_transaction,
+    )
+else:
+    from .context import inject_headers
+    from .instrumentation import (
+        is_in_traced_journey,
+        mite_http_traced,
+        trace_journey,
+        trace_transaction,
+    )
 
 __all__ = [
     "OTEL_AVAILABLE",
