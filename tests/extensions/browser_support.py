@@ -307,16 +307,17 @@ sys.meta_path.insert(0, _Hidden())
 """
 
 
-def run_without(tmp_path, library, example, spec):
-    """`mite scenario test` of an example with `library` hidden, as if its extra were missing."""
+def run_without(tmp_path, library, example, spec, command=None):
+    """`mite scenario test` of an example (or `command`) with `library` hidden, as if its extra
+    were not installed."""
     hide = tmp_path / "hide"
-    hide.mkdir()
+    hide.mkdir(exist_ok=True)
     (hide / "sitecustomize.py").write_text(_HIDE.format(library=library))
     shutil.copy(EXAMPLES / example, tmp_path)
     env = mite_env()
     env["PYTHONPATH"] = str(hide)
     return subprocess.run(
-        [str(OUR_MITE), "scenario", "test", spec],
+        command or [str(OUR_MITE), "scenario", "test", spec],
         cwd=tmp_path,
         env=env,
         stdin=subprocess.DEVNULL,

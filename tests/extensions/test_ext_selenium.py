@@ -107,6 +107,12 @@ def test_without_selenium_installed_one_line_names_the_extra(tmp_path):
     proc = bs.run_without(tmp_path, "selenium", "selenium_example.py", SPEC)
     line = bs.assert_one_line_error(proc)
     assert 'pip install "mite[selenium]"' in line
+    # The stats need no selenium: the `mite_stats` entry point loads on an install without it.
+    code = "import sys; from mite_selenium.stats import STATS; print(len(STATS), 'selenium' in sys.modules)"
+    stats = bs.run_without(
+        tmp_path, "selenium", "selenium_example.py", SPEC, [sys.executable, "-c", code]
+    )
+    assert stats.returncode == 0 and stats.stdout.split() == ["21", "False"], stats.stderr
 
 
 def _stats_description(python):
@@ -130,3 +136,24 @@ def test_stats_are_mite_2_11s_and_run_natively():
     assert ours == _stats_description(bs.REF_VENV / "bin" / "python")
     assert len(ours) == 21
     assert all(native_spec(stat) is not None for stat in STATS)
+
+
+WIRE_SCENARIO = """
+from mite_selenium import mite_selenium
+
+
+@mite_selenium(wire=True)
+async def journey(ctx):
+    pass
+
+
+def scenario():
+    return [["wired:journey", None, lambda start, end: 1]]
+"""
+
+
+def test_wire_without_selenium_wire_installed_one_line_names_the_extra(tmp_path):
+    (tmp_path / "wired.py").write_text(WIRE_SCENARIO)
+    proc = bs.run_mite(bs.OUR_MITE, tmp_path, "wired:scenario", {})
+    line = bs.assert_one_line_error(proc)
+    assert 'pip install "mite[selenium_wire]"' in line
