@@ -118,3 +118,20 @@ def test_exporter_skips_a_malformed_dump_and_goes_on(stand_in, chain_factory, tm
     assert "Traceback" not in err
     assert err.count("skipped a malformed stats dump") == 3
     assert "malformed=3" in err
+
+
+def test_stopping_right_after_the_last_message_loses_nothing(stand_in, chain_factory):
+    env = mite_env(INFLUXDB_HOST=stand_in.url, INFLUXDB_VERSION="2", INFLUXDB_TOKEN=stand_in.token, INFLUXDB_ORG=stand_in.org, INFLUXDB_BUCKET="mite-bucket")
+    chain = chain_factory(env)
+    msgs, expected, times = _messages(seed=3)
+    chain.send(msgs)
+    # No waiting: stats gets SIGINT at once (it sends its last dump on the way out), then the
+    # exporter (which writes what is queued and what it holds).
+    status, _, err = chain.stop()
+    assert status == 0, err[-3000:]
+    sums = {}
+    for p in stand_in.of("mite_transaction_total"):
+        key = (p["tags"]["transaction"], p["tags"]["had_error"])
+        sums[key] = sums.get(key, 0) + p["fields"]["value"]
+    assert sums == expected
+    assert sum(p["fields"]["count"] for p in stand_in.of("mite_http_response_time_seconds_summary")) == len(times)

@@ -4,7 +4,7 @@ in the database (nothing lost at the end of the run), with mite 2.11's series, t
 from collections import Counter
 
 from influx_journeys import write_scenario
-from influxsupport import mite_env
+from influxsupport import mite_env, start_mite, stop_mite, wait_for
 
 from helpers import collected, of_type, run_mite
 
@@ -107,3 +107,25 @@ def test_two_destinations_get_the_same_totals(tmp_path, fresh_db, stand_in, targ
     assert sum(r["value"] for r in fresh_db.rows("mite_http_response_total")) == responses > 0
     assert sum(p["fields"]["value"] for p in stand_in.of("mite_http_response_total")) == responses
     assert stand_in.errors == []
+
+
+def test_journey_test_stopped_with_ctrl_c_writes_everything(tmp_path, fresh_db, target):
+    write_scenario(tmp_path)
+    args = [
+        "journey",
+        "test",
+        "influx_scenario:journey",
+        "--volume=2",
+        "--influxdb=1",
+        f"--add-to-config=target:{target}",
+        "--max-errors-threshold=100000",
+    ]
+    proc = start_mite(args, tmp_path, mite_env(**fresh_db.env()))
+    wait_for(lambda: fresh_db.rows("mite_http_response_total"), 60, "the first write")
+    status, _, err = stop_mite(proc, tmp_path)
+    assert status == 130, err[-3000:]
+    assert "Traceback" not in err
+    responses = len(of_type(collected(tmp_path), "http_metrics"))
+    rows = fresh_db.rows("mite_http_response_total")
+    assert sum(r["value"] for r in rows) == responses > 0
+    assert {r["test"] for r in rows} == {"influx_scenario:journey"}

@@ -79,6 +79,19 @@ def influxdb_init(opts):
     return exit_code
 
 
+def _take(frames, metrics, counts):
+    for raw in frames:
+        counts["dumps"] += 1
+        try:
+            metrics.process(unpack_msg(raw))
+        except Exception as e:
+            counts["malformed"] += 1
+            logger.warning(
+                "skipped a malformed stats dump of %d bytes: %s: %s", len(raw), type(e).__name__, e
+            )
+    return len(frames)
+
+
 class _StopFlag:
     def __init__(self):
         self.signum = None
@@ -97,7 +110,7 @@ def influxdb_exporter(opts):
     try:
         sock = _native.Socket("PULL", opts["--stats-out-socket"], bind=True)
     except OSError:
-        metrics.close()
+        InfluxdbWriter.close(metrics)
         raise
     stop = _StopFlag()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -108,20 +121,13 @@ def influxdb_exporter(opts):
     )
     try:
         while stop.signum is None:
-            for raw in sock.recv_batch(RECV_WAIT_MS, 100):
-                counts["dumps"] += 1
-                try:
-                    metrics.process(unpack_msg(raw))
-                except Exception as e:
-                    counts["malformed"] += 1
-                    logger.warning(
-                        "skipped a malformed stats dump of %d bytes: %s: %s",
-                        len(raw),
-                        type(e).__name__,
-                        e,
-                    )
+            _take(sock.recv_batch(RECV_WAIT_MS, 100), metrics, counts)
             # Points held back by a slow write go out without waiting for the next dump.
             metrics.flush()
+        # Dumps already queued when the signal came (e.g. the last one of a stopping
+        # `mite stats`) are written too.
+        while _take(sock.recv_batch(0, 100), metrics, counts):
+            pass
     finally:
         sock.close(0)
         lost = metrics.close()
@@ -147,3 +153,6 @@ def run(opts, words):
     except (InfluxConfigError, OSError) as e:
         print(f"mite: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C before the exporter's own handler is in place (during the check, or init).
+        return 130
