@@ -69,7 +69,6 @@ def influxdb_init(opts):
             http.post(dest, body)
         except (InfluxConfigError, http.WriteError) as e:
             where = "" if isinstance(e, InfluxConfigError) else f" at {dest.address}"
-            logger.error(f"Error initializing {label}{where}: {e}")
             print(f"mite: error: influxdb init {label}{where}: {e}", file=sys.stderr)
             exit_code = 1
             continue
