@@ -156,26 +156,6 @@ def test_usage_errors_are_one_line_and_exit_2(project, argv, needles):
     assert not (project / "collector_data").exists()
 
 
-# --- commands this build cannot run yet -------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["influxdb_exporter"],
-    ],
-    ids=lambda argv: argv[0],
-)
-def test_commands_not_available_yet_say_so_in_one_line(tmp_path, argv):
-    proc = run_mite(argv, cwd=tmp_path, timeout=30)
-    assert proc.returncode == 1
-    assert proc.stdout == ""
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mite: error: "), proc.stderr
-    assert f"mite {argv[0]}" in lines[0]
-    assert "Traceback" not in proc.stderr
-
-
 @pytest.mark.parametrize(
     "argv, status, words",
     [
