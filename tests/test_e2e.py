@@ -314,20 +314,34 @@ COUNTING = """
     pool = IterableDataPool([(n, f"item{n}") for n in range(1, 10)])
     three = IterableDataPool([("x",), ("y",), ("z",)])
     running = 0
+    # The journeys hold on until PEAK of them have run at once (or 30 s, for a failing test to
+    # show its `running` values): the concurrency is reached however slowly they are started.
+    PEAK = __PEAK__
+    peaked = asyncio.Event()
 
 
     async def journey(ctx, *args):
         global running
         running += 1
         ctx.send("seen", args=args, running=running)
-        await asyncio.sleep(0.2)
+        if running >= PEAK:
+            peaked.set()
+        try:
+            await asyncio.wait_for(peaked.wait(), 30)
+        except asyncio.TimeoutError:
+            pass
+        await asyncio.sleep(0)
         running -= 1
 """
 
 
+def counting(peak=1):
+    return COUNTING.replace("__PEAK__", str(peak))
+
+
 def test_journey_run_runs_the_first_item_once(tmp_path):
     # As in mite 2.11: one journey, with the first item of the datapool, then the test ends.
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting())
     proc = run_mite(["journey", "run", "counting:journey", "counting:three", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     messages = collected(tmp_path)
@@ -338,7 +352,7 @@ def test_journey_run_runs_the_first_item_once(tmp_path):
 
 
 def test_journey_run_without_a_datapool(tmp_path):
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting())
     proc = run_mite(["journey", "run", "counting:journey", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (seen,) = of_type(collected(tmp_path), "seen")
@@ -347,7 +361,7 @@ def test_journey_run_without_a_datapool(tmp_path):
 
 
 def test_journey_test_keeps_volume_journeys_running_until_the_datapool_is_exhausted(tmp_path):
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting(peak=3))
     proc = run_mite(
         ["journey", "test", "counting:journey", "counting:pool", "--volume", "3", *FAST],
         cwd=tmp_path,
@@ -361,7 +375,7 @@ def test_journey_test_keeps_volume_journeys_running_until_the_datapool_is_exhaus
 
 def test_runner_max_journeys_caps_concurrency(tmp_path):
     # Deliberately unlike mite 2.11, where the option compared with the wrong variable.
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting(peak=2))
     argv = "journey test counting:journey counting:pool --volume=5 --runner-max-journeys=2".split()
     proc = run_mite([*argv, *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -8,7 +8,7 @@ Which `mite` runs a component is chosen per component:
 
 ``MITE_DIST_UNDER_TEST=ref`` turns every "ours" into the reference, so the whole suite can be run
 against mite 2.11.0 to show that its expectations are right. Behaviour the reference lacks is
-marked with `beyond_reference` (skipped there) or `reference_bug` (a strict xfail there: the test
+marked with `beyond_reference` (skipped there, saying so) or `reference_bug` (a strict xfail there: the test
 runs and must fail, because the reference's failure is the point).
 """
 
@@ -49,8 +49,8 @@ HAVE_REF = REF_MITE.exists()
 def mite_for(impl):
     """The `mite` executable that runs a component of implementation `impl` ("ours" or "ref")."""
     if impl == "ref" or (impl == "ours" and REFERENCE_RUN):
-        if not HAVE_REF:
-            pytest.skip(f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`")
+        # `make test` installs the reference first: its absence is an installation bug, not a skip.
+        assert HAVE_REF, f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`"
         return REF_MITE
     if impl == "ours":
         return OURS_MITE
@@ -62,9 +62,9 @@ def is_ref(impl):
     return impl == "ref" or REFERENCE_RUN
 
 
-needs_ref = pytest.mark.skipif(
-    not HAVE_REF, reason=f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`"
-)
+def needs_ref(test):
+    """Labels a test that runs the reference beside ours. A missing reference fails it (`mite_for`)."""
+    return test
 
 
 def beyond_reference(reason):
@@ -173,6 +173,73 @@ def wait_for(predicate, timeout, what, watch=(), interval=0.05):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def _tcp_queues(port):
+    """(send queue, receive queue) bytes of every loopback TCP socket on `port`, from the kernel."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                local, remote = (int(a.rsplit(":", 1)[1], 16) for a in fields[1:3])
+                if port in (local, remote):
+                    tx, rx = (int(q, 16) for q in fields[4].split(":"))
+                    out.append((tx, rx))
+    return out
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    return inodes
+
+
+def connected_to(pid, port):
+    """True when process `pid` has an established TCP connection to loopback `port`."""
+    inodes = _socket_inodes(pid)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                remote = int(fields[2].rsplit(":", 1)[1], 16)
+                if remote == port and fields[3] == "01" and fields[9] in inodes:
+                    return True
+    return False
+
+
+def wait_connected(component, address, timeout=60.0):
+    """Waits until `component` has connected to the bound loopback `address`: it is past its
+    start-up (imports) and its socket is up."""
+    port = int(address.rsplit(":", 1)[1])
+    wait_for(lambda: connected_to(component.pid, port), timeout,
+             f"{component.label} to connect to {address}", [component])
+
+
+def wait_started(component, timeout=60.0):
+    """Waits until `component` has started its ZeroMQ threads (3 threads or more), i.e. it is past
+    its imports, for tests that arrange a start order before there is anything to connect to."""
+    def threads():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            return len(os.listdir(f"/proc/{component.pid}/task")) >= 3
+        return False
+
+    wait_for(threads, timeout, f"{component.label} to start", [component])
+
+
+def wait_delivered(address, timeout=20.0, watch=()):
+    """Waits until nothing sent over the loopback TCP `address` is still in a kernel queue (both
+    ends): the receiving process's ZeroMQ thread has read it, so it is in that socket's queue."""
+    port = int(address.rsplit(":", 1)[1])
+    wait_for(
+        lambda: (queues := _tcp_queues(port)) and all(q == (0, 0) for q in queues),
+        timeout, f"the frames sent to {address} to leave the kernel's queues", watch,
+    )
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -311,6 +378,16 @@ def totals(text):
     return {k: int(v) for k, v in re.findall(r"([A-Za-z_][\w.-]*)=(\d+)", tail)}
 
 
+def stop_for_totals(component, timeout=20.0):
+    """SIGINT, waits for the exit, and returns the counts of its `totals:` line (fails if none)."""
+    component.expected_exit = True
+    component.signal(signal.SIGINT)
+    component.wait(timeout)
+    counts = totals(component.stderr())
+    assert counts is not None, f"no `totals:` line at shutdown\n{component.describe()}"
+    return counts
+
+
 class Deployment:
     """The components of one test, run in its scratch folder, stopped at the end whatever happens."""
 
@@ -361,8 +438,8 @@ class Deployment:
 
     # peers
 
-    def peer(self, kind, address, bind, watch=()):
-        p = Peer(self.zmq, kind, address, bind, watch)
+    def peer(self, kind, address, bind, watch=(), rcvhwm=0):
+        p = Peer(self.zmq, kind, address, bind, watch, rcvhwm=rcvhwm)
         self.peers.append(p)
         return p
 
@@ -375,8 +452,9 @@ class Deployment:
     def pull_bind(self, address):
         return self.peer(zmq.PULL, address, True)
 
-    def pull_connect(self, address):
-        return self.peer(zmq.PULL, address, False)
+    def pull_connect(self, address, rcvhwm=0):
+        """`rcvhwm` > 0 makes a consumer that holds few frames until it reads them."""
+        return self.peer(zmq.PULL, address, False, rcvhwm=rcvhwm)
 
     def req_connect(self, address, watch=()):
         return self.peer(zmq.REQ, address, False, watch)
@@ -392,12 +470,14 @@ class Peer:
     """A pyzmq socket speaking mite's msgpack. A send waits (up to `send_timeout` seconds) for
     someone to take the frame, and fails at once if a component in `watch` has exited."""
 
-    def __init__(self, ctx, kind, address, bind, watch=(), send_timeout=15.0):
+    def __init__(self, ctx, kind, address, bind, watch=(), send_timeout=15.0, rcvhwm=0):
         self.sock = ctx.socket(kind)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDTIMEO, 200)
         self.sock.setsockopt(zmq.SNDHWM, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
+        if rcvhwm:  # a slow consumer: little queued on our side, so the sender's queue fills
+            self.sock.setsockopt(zmq.RCVBUF, 4096)
         self.address = address
         self.watch = list(watch)
         self.send_timeout = send_timeout

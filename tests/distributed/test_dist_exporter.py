@@ -6,7 +6,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 from distsupport import (
     beyond_reference,
     free_address,
@@ -236,8 +235,8 @@ def test_text_parses_as_prometheus_exposition(deployment):
 PROMTOOL = shutil.which("promtool")
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (apt-get install prometheus)")
 def test_promtool_accepts_the_text(deployment):
+    assert PROMTOOL, "promtool is not installed (`make ref-venv` installs the prometheus package)"
     exporter = Exporter(deployment)
     wait_for_web(exporter.port, watch=[exporter.proc])
     exporter.push.send(DUMP1)

@@ -45,8 +45,8 @@ def query(port, promql):
 
 @pytest.mark.slow
 @pytest.mark.dist_timeout(120)
-@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (apt-get install prometheus)")
 def test_prometheus_scrapes_the_exporter(deployment, target):
+    assert PROMETHEUS, "prometheus is not installed (`make ref-venv` installs it)"
     pipeline = Pipeline(deployment)
     prom_port = free_port()
     config = deployment.dir / "prometheus.yml"

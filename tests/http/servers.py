@@ -1,5 +1,5 @@
 """Loopback HTTP targets for the HTTP-layer tests: a plain and a TLS server (standard library only)
-and, where nginx is installed, an HTTP/2 server.
+and an HTTP/2 server (nginx).
 
 Every server binds 127.0.0.1 on an ephemeral port, counts the TCP connections it accepts (to prove
 keep-alive reuse) and records the requests it served (method, path, headers, body) so a test can
@@ -21,10 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-try:  # br is only served when the brotli package is importable
-    import brotli
-except ImportError:  # pragma: no cover - depends on the venv
-    brotli = None
+import brotli  # a test dependency (serves br); its absence is an installation bug
 
 BIG_SIZE = 10 * 1024 * 1024
 # The big body avoids NUL bytes: acurl 1.2.1 copies each received block with strndup, so a NUL
@@ -196,10 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._compressed("deflate", zlib.compress)  # HTTP "deflate" is the zlib format
 
     def ep_br(self, _):
-        if brotli is None:
-            self._send(501, b"brotli not installed\n", "text/plain")
-        else:
-            self._compressed("br", brotli.compress)
+        self._compressed("br", brotli.compress)
 
     def ep_chunked(self, _):
         """`/chunked?n=N`: N chunks `chunk i\\n` with Transfer-Encoding: chunked."""

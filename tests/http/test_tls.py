@@ -3,11 +3,11 @@ reuse, client certificates, and HTTP/2 (nginx, negotiated by ALPN)."""
 
 from httpsupport import (
     assert_timings_ordered,
+    beyond_reference,
     metrics,
     reference_bug,
     require_engine,
     run_journey,
-    skip_unless,
     with_session,
 )
 
@@ -118,9 +118,8 @@ def test_http2_requests_share_one_connection(h2_server):
     assert [a[3] for a in answers] == list(range(answers[0][3], answers[0][3] + 5))
 
 
-def test_http_version_1_1_on_an_h2_server(h2_server, features):
-    skip_unless(features, "http_version")
-
+@beyond_reference("per-request http_version=")
+def test_http_version_1_1_on_an_h2_server(h2_server):
     async def body(s):
         return await s.get(h2_server.url("/proto"), http_version="1.1")
 
@@ -129,9 +128,8 @@ def test_http_version_1_1_on_an_h2_server(h2_server, features):
     assert r.header.startswith("HTTP/1.1 200")
 
 
-def test_http_version_2(h2_server, features):
-    skip_unless(features, "http_version")
-
+@beyond_reference("per-request http_version=")
+def test_http_version_2(h2_server):
     async def body(s):
         return [await s.get(h2_server.url("/proto"), http_version="2") for _ in range(3)]
 
