@@ -232,14 +232,31 @@ def wait_started(component, timeout=60.0):
     wait_for(threads, timeout, f"{component.label} to start", [component])
 
 
-def wait_delivered(address, timeout=20.0, watch=()):
-    """Waits until nothing sent over the loopback TCP `address` is still in a kernel queue (both
-    ends): the receiving process's ZeroMQ thread has read it, so it is in that socket's queue."""
-    port = int(address.rsplit(":", 1)[1])
-    wait_for(
-        lambda: (queues := _tcp_queues(port)) and all(q == (0, 0) for q in queues),
-        timeout, f"the frames sent to {address} to leave the kernel's queues", watch,
-    )
+# What libzmq 4.3 sends on a PUSH connection before the first frame: the 64-byte ZMTP greeting
+# and a READY command naming the socket type.
+_ZMTP_HANDSHAKE = 64 + 28
+
+
+def _bytes_acked(port):
+    """bytes_acked of each established TCP connection whose local port is `port` (from `ss`)."""
+    out = subprocess.run(["ss", "-tinH", "state", "established", f"sport = :{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(n) for n in re.findall(r"bytes_acked:(\d+)", out)]
+
+
+def wait_delivered(peer, timeout=30.0, watch=()):
+    """Waits until every frame sent through `peer` (a bound PUSH with one consumer connected) has
+    been acknowledged by the consumer's kernel and read out of its kernel queue by the consumer's
+    ZeroMQ thread: it is in the consumer's socket queue, so a `recv` there gets it."""
+    port = int(peer.address.rsplit(":", 1)[1])
+    want = _ZMTP_HANDSHAKE + peer.wire_bytes
+
+    def delivered():
+        acked = _bytes_acked(port)
+        assert all(a <= want for a in acked), (acked, want)  # a wrong byte count: a test bug
+        return acked == [want] and all(q == (0, 0) for q in _tcp_queues(port))
+
+    wait_for(delivered, timeout, f"the frames sent to {peer.address} to be delivered", watch)
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -483,6 +500,7 @@ class Peer:
         self.send_timeout = send_timeout
         (self.sock.bind if bind else self.sock.connect)(address)
         self.sent = 0
+        self.wire_bytes = 0
 
     def send_raw(self, frame):
         deadline = time.monotonic() + self.send_timeout
@@ -496,6 +514,8 @@ class Peer:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"nobody took a frame sent to {self.address}") from None
         self.sent += 1
+        # ZMTP 3 frame header: flags and a 1-byte size, or flags and an 8-byte size.
+        self.wire_bytes += len(frame) + (2 if len(frame) < 256 else 9)
 
     def send(self, obj):
         self.send_raw(pack(obj))

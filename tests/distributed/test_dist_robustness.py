@@ -144,7 +144,12 @@ def test_exporter_survives_bad_frames(deployment):
 @pytest.mark.slow
 @reference_bug("a malformed frame on the controller socket kills the controller")
 def test_controller_survives_bad_requests(deployment, target):
-    spec = write_scenario(deployment, target.url, duration=2, concurrency=2)
+    # The scenario runs until the test has finished its requests (the file `stop` appears), not
+    # for a time: the bad requests take as long as the machine needs.
+    spec = write_scenario(deployment, target.url, duration=3600, concurrency=2)
+    journeys = deployment.dir / "journeys.py"
+    journeys.write_text(journeys.read_text().replace(
+        "if start >= DURATION:", "if __import__('os').path.exists('stop'):"))
     message, out = free_address(), free_address()
     dup = deployment.start("duplicator", f"--message-socket={message}", out)
     sink = deployment.pull_connect(out)
@@ -165,8 +170,9 @@ def test_controller_survives_bad_requests(deployment, target):
     assert isinstance(runner_id, int) and test_name == spec
     req.close()
     control.start_runners()
+    wait_for(lambda: target.served > 0, 60, "requests to the target", control.runners)
+    (deployment.dir / "stop").touch()
     control.wait_finished(timeout=60)
-    assert target.served > 0
     messages = [unpack(f) for f in sink.drain_raw(quiet=0.5)]
     assert any(m.get("type") == "http_metrics" for m in messages if isinstance(m, dict))
     dup.assert_alive()

@@ -162,7 +162,7 @@ def test_collector_filter(deployment):
 def test_collector_flushes_at_shutdown(deployment):
     sink = Sink(deployment, "collector", "--collector-socket", "--collector-dir=out")
     sink.send_all(FRAMES)
-    wait_delivered(sink.address, watch=[sink.proc])  # the frames are in its socket's queue
+    wait_delivered(sink.push, watch=[sink.proc])  # the frames are in its socket's queue
     sink.proc.signal(signal.SIGINT)
     sink.proc.wait(5)
     assert (sink.dir / "out" / "current").read_bytes() == b"".join(FRAMES)
@@ -176,7 +176,7 @@ def test_collector_totals_at_shutdown(deployment):
     sink.send_all(frames)
     out = sink.dir / "out"
     wait_for(lambda: len(rolled_files(out)) == 2, 10, "two rolled files", [sink.proc])
-    wait_delivered(sink.address, watch=[sink.proc])
+    wait_delivered(sink.push, watch=[sink.proc])
     sink.proc.signal(signal.SIGINT)
     sink.proc.wait(10)
     counts = totals(sink.proc.stderr())

@@ -227,7 +227,7 @@ class StatsUnderTest:
             wait_for(a_marker_was_dumped, 60, "a dump holding a flush marker", [self.proc])
             self.dumps[:] = [without_markers(d) for d in self.dumps]
         else:
-            wait_delivered(self.in_address, watch=[self.proc])
+            wait_delivered(self.push, watch=[self.proc])
         rc = self.proc.stop()
         if not self.proc.is_ref:
             assert rc == 0, self.proc.describe()
@@ -396,7 +396,7 @@ def test_final_dump_at_shutdown(deployment, sig):
     stats.feed([http(0.25) for _ in range(sent)])
     # Stopped once the frames are out of the kernel's queues (in stats' ZeroMQ queue), so the
     # final dump is what is checked, not how fast stats reads.
-    wait_delivered(stats.in_address, watch=[stats.proc])
+    wait_delivered(stats.push, watch=[stats.proc])
     stats.proc.signal(sig)
     stats.proc.wait(15)
     stats.collect(quiet=0.5)
