@@ -962,7 +962,8 @@ class Control:
     """A controller and its runners, sending to `message`."""
 
     def __init__(self, deployment, scenario_spec, message, controller="ours",
-                 runners=("ours", "ours"), controller_args=(), runner_args=(), start=True):
+                 runners=("ours", "ours"), controller_args=(), runner_args=(), start=True,
+                 runner_env=None):
         self.dep = deployment
         self.spec = scenario_spec
         self.message = message
@@ -971,6 +972,7 @@ class Control:
         self.runner_impls = runners
         self.controller_args = controller_args
         self.runner_args = runner_args
+        self.runner_env = runner_env
         self.controller = None
         self.runners = []
         if start:
@@ -986,7 +988,8 @@ class Control:
         for impl in self.runner_impls:
             self.runners.append(self.dep.start(
                 "runner", f"--message-socket={self.message}",
-                f"--controller-socket={self.address}", *self.runner_args, impl=impl))
+                f"--controller-socket={self.address}", *self.runner_args, impl=impl,
+                env=self.runner_env))
 
     def wait_finished(self, timeout=60.0):
         """Waits for the controller and every runner to exit by themselves; all must exit 0."""

@@ -5,6 +5,7 @@ decode a frame) and not others; those are strict xfails when the reference is un
 import pytest
 from distsupport import (
     Control,
+    beyond_reference,
     free_address,
     is_probe,
     pack,
@@ -208,11 +209,12 @@ def test_a_runner_whose_controller_is_gone_exits(deployment, target):
     message, out = free_address(), free_address()
     deployment.start("duplicator", f"--message-socket={message}", out)
     deployment.pull_connect(out)
-    control = Control(deployment, spec, message, runners=("ours",))
+    control = Control(deployment, spec, message, runners=("ours",),
+                      runner_env={"MITE_CONTROLLER_TIMEOUT": "2"})
     wait_for(lambda: target.served > 10, 30, "requests to the target", control.runners)
     control.controller.kill()
     runner = control.runners[0]
-    rc = runner.wait(30)
+    rc = runner.wait(60)
     assert rc != 0, "losing the controller is a failure"
     stderr = runner.stderr()
     assert "Traceback" not in stderr, stderr[-3000:]
@@ -220,5 +222,23 @@ def test_a_runner_whose_controller_is_gone_exits(deployment, target):
     lines = [line for line in stderr.splitlines() if line.startswith("mite:")]
     assert len(lines) == 1, "not one `mite: error:` line on stderr:\n" + stderr[-3000:]
     assert lines[0].startswith("mite: error: ") and "controller" in lines[0], lines
+    if not runner.is_ref:  # MITE_CONTROLLER_TIMEOUT is ours
+        assert "did not answer for 2 s" in lines[0], lines
 
 
+
+
+@pytest.mark.slow
+@pytest.mark.dist_timeout(120)
+@beyond_reference("messages nobody took at exit are reported (mite 2.11 loses them silently)")
+def test_messages_nobody_took_are_reported_at_exit(deployment, target):
+    """Nothing listens at --message-socket: the controller's and the runner's messages queue
+    up; at exit each waits out its 10 s linger, then says which address lost them."""
+    spec = write_scenario(deployment, target.url, duration=1, concurrency=1)
+    message = free_address()  # nobody binds it
+    control = Control(deployment, spec, message, runners=("ours",))
+    control.wait_finished(timeout=90)
+    assert target.served > 0
+    for c in (control.controller, *control.runners):
+        errors = [line for line in c.stderr().splitlines() if "<ERROR>" in line]
+        assert any(message in line and "lost" in line for line in errors), c.describe()
