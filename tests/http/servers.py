@@ -23,6 +23,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import brotli  # a test dependency (serves br); its absence is an installation bug
 
+
+
+def _zstd_compress(data):
+    # The zstd command (Debian package zstd): no Python zstd module is a test dependency.
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+
+
 BIG_SIZE = 10 * 1024 * 1024
 # The big body avoids NUL bytes: acurl 1.2.1 copies each received block with strndup, so a NUL
 # truncates the copy (see /binary, which has them).
@@ -194,6 +201,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def ep_br(self, _):
         self._compressed("br", brotli.compress)
+
+    def ep_zstd(self, _):
+        self._compressed("zstd", _zstd_compress)
+
+    def ep_undecodable(self, parts):
+        """`/undecodable/ENCODING`: says Content-Encoding ENCODING but the body is not that."""
+        body = b"this is not compressed at all"
+        self._send(200, body, "application/json", [("Content-Encoding", parts[0])])
 
     def ep_chunked(self, _):
         """`/chunked?n=N`: N chunks `chunk i\\n` with Transfer-Encoding: chunked."""
@@ -475,6 +490,14 @@ http {{
         }}
         location / {{ return 200 "h2 target"; }}
     }}
+    server {{
+        # Cleartext HTTP/2 with prior knowledge only (no upgrade): `http_version="2-prior-knowledge"`.
+        listen 127.0.0.1:{h2c_port} http2;
+        default_type text/plain;
+        location = /proto {{
+            return 200 "$server_protocol $request_method $connection $connection_requests";
+        }}
+    }}
 }}
 """
 
@@ -493,14 +516,17 @@ def _free_port():
 
 
 class NginxH2Server:
-    """nginx serving HTTPS with HTTP/2 offered by ALPN (and HTTP/1.1 for clients that ask).
+    """nginx serving HTTPS with HTTP/2 offered by ALPN (and HTTP/1.1 for clients that ask), and
+    cleartext HTTP/2 by prior knowledge on `h2c_port`.
     `/proto` answers `"<server protocol> <method> <connection serial> <requests on it>"`."""
 
     def __init__(self, folder, certfile, keyfile):
         folder = Path(folder)
         self.port = _free_port()
+        self.h2c_port = _free_port()
         conf = folder / "nginx.conf"
-        conf.write_text(_NGINX_CONF.format(dir=folder, port=self.port, cert=certfile, key=keyfile))
+        conf.write_text(_NGINX_CONF.format(dir=folder, port=self.port, cert=certfile, key=keyfile,
+                                           h2c_port=self.h2c_port))
         self._proc = subprocess.Popen(
             [NGINX, "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log")],
             stdout=subprocess.DEVNULL,
@@ -511,7 +537,8 @@ class NginxH2Server:
             if self._proc.poll() is not None:
                 raise RuntimeError("nginx exited: " + self._proc.stderr.read().decode())
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                for port in (self.port, self.h2c_port):
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -521,6 +548,9 @@ class NginxH2Server:
 
     def url(self, path="/"):
         return f"https://127.0.0.1:{self.port}{path}"
+
+    def h2c_url(self, path="/"):
+        return f"http://127.0.0.1:{self.h2c_port}{path}"
 
     def stop(self):
         if self._proc.poll() is None:

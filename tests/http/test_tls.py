@@ -138,6 +138,29 @@ def test_http_version_2(h2_server):
     assert len({a[2] for a in answers}) == 1
 
 
+@beyond_reference("per-request http_version=")
+def test_http_version_1_0(h2_server):
+    async def body(s):
+        return await s.get(h2_server.url("/proto"), http_version="1.0")
+
+    r = with_session(acurl, body)
+    assert proto(r)[0] == "HTTP/1.0"
+    assert r.header.startswith("HTTP/1.1 200")  # nginx answers a 1.0 request as HTTP/1.1
+
+
+@beyond_reference("per-request http_version=")
+def test_http_version_2_prior_knowledge_on_cleartext(h2_server):
+    async def body(s):
+        return [
+            await s.get(h2_server.h2c_url("/proto"), http_version="2-prior-knowledge")
+            for _ in range(2)
+        ]
+
+    answers = [proto(r) for r in with_session(acurl, body)]
+    assert {a[0] for a in answers} == {"HTTP/2.0"}
+    assert len({a[2] for a in answers}) == 1  # one connection
+
+
 def test_http2_through_mite_http(h2_server):
     @mite_http
     async def journey(ctx):
