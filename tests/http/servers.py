@@ -24,7 +24,6 @@ from urllib.parse import parse_qsl, urlsplit
 import brotli  # a test dependency (serves br); its absence is an installation bug
 
 
-
 def _zstd_compress(data):
     # The zstd command (Debian package zstd): no Python zstd module is a test dependency.
     return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
