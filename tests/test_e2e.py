@@ -1087,3 +1087,88 @@ def test_the_quickstart_example_runs_as_the_readme_says(tmp_path):
         m["message"] == "mite.exceptions.MiteError: basket was empty" and "user" in m
         for m in errors
     )
+
+
+# --- a second Ctrl-C, the event loop, the working directory ------------------------------------
+
+STUBBORN = """
+    import asyncio
+
+    import mite.cli.graceful
+
+    # An hour's grace: only a second Ctrl-C can end this run within the test's time limit.
+    mite.cli.graceful.GRACE_SECONDS = 3600
+
+
+    def vm(start, end):
+        return 2
+
+
+    async def journey(ctx):
+        async with ctx.transaction("t"):
+            ctx.send("sleeping")
+            await asyncio.sleep(600)
+
+
+    def scenario():
+        return [["stubborn:journey", None, vm]]
+"""
+
+
+def test_a_second_ctrl_c_cancels_the_running_journeys_at_once(tmp_path):
+    write_module(tmp_path, "stubborn", STUBBORN)
+    current = tmp_path / "collector_data" / "current"
+    with open(tmp_path / "stderr.txt", "w") as err:
+        child = subprocess.Popen(
+            [str(MITE), "scenario", "test", "stubborn:scenario", *FAST], cwd=tmp_path,
+            env=clean_env(), stdout=subprocess.DEVNULL, stderr=err,
+        )
+        try:
+            assert wait_for(lambda: current.exists() and current.stat().st_size > 0), "no journey"
+            child.send_signal(signal.SIGINT)
+            assert wait_for(lambda: "Interrupted:" in (tmp_path / "stderr.txt").read_text()), (
+                "the first Ctrl-C was not taken"
+            )
+            child.send_signal(signal.SIGINT)
+            code = child.wait(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert code == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    messages = collected(tmp_path)
+    started = {m["context_id"] for m in of_type(messages, "sleeping")}
+    ended = {m["context_id"] for m in of_type(messages, "txn") if m["transaction"] == "__root__"}
+    assert started and ended == started
+
+
+LOOP_KIND = """
+    import asyncio
+
+
+    async def journey(ctx):
+        ctx.send("loop", module=type(asyncio.get_running_loop()).__module__)
+"""
+
+
+@pytest.mark.parametrize("profile, module", [(None, "uvloop"), ("1", "asyncio")])
+def test_journeys_run_on_uvloop_unless_mite_profile_is_1(tmp_path, profile, module):
+    write_module(tmp_path, "loopkind", LOOP_KIND)
+    env = clean_env()
+    env.pop("MITE_PROFILE", None)
+    if profile is not None:
+        env["MITE_PROFILE"] = profile
+    proc = run_mite(["journey", "run", "loopkind:journey", *FAST], cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (msg,) = of_type(collected(tmp_path), "loop")
+    assert msg["module"].split(".")[0] == module, msg
+
+
+def test_exclude_working_directory_leaves_the_folder_off_sys_path(tmp_path):
+    write_module(tmp_path, "loopkind", LOOP_KIND)
+    proc = run_mite(["journey", "run", "loopkind:journey", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    argv = ["journey", "run", "loopkind:journey", "--exclude-working-directory", *FAST]
+    assert_clean_failure(run_mite(argv, cwd=tmp_path), 2, "loopkind")
