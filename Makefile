@@ -39,7 +39,8 @@ demo: install ## install, start a local target, run the HTTP example (about 15 s
 # The reference mite 2.11.0 in its own virtualenv: the distributed-mode suite runs components of both
 # side by side (tests/distributed). Its acurl builds against the libcurl headers; promtool and
 # prometheus check the exporter's text and scrape it for real; nginx is the HTTP suite's HTTP/2
-# server (tests/http).
+# server and zstd compresses its zstd bodies (tests/http); ss (iproute2) reads the kernel's byte
+# counts (tests/distributed). The HTTP suite also runs in this venv (pytest, brotli).
 MITE_REF_VENV ?= $(HOME)/.cache/mite-ref-venv
 export MITE_REF_VENV
 
@@ -49,6 +50,8 @@ ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mit
 	[ -e /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -e /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev); \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus); \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx); \
+	command -v zstd >/dev/null || missing+=(zstd); \
+	command -v ss >/dev/null || missing+=(iproute2); \
 	if [ $${#missing[@]} -gt 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
 	fi
@@ -56,11 +59,15 @@ ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mit
 		$(PYTHON) -m venv "$(MITE_REF_VENV)" && \
 		"$(MITE_REF_VENV)/bin/pip" install -q mite==2.11.0; \
 	fi
+	@"$(MITE_REF_VENV)/bin/python" -c "import pytest, brotli" 2>/dev/null || \
+		"$(MITE_REF_VENV)/bin/pip" install -q pytest brotli
 
 .PHONY: test
 test: dev ref-venv ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
+	# The HTTP suite against acurl 1.2.1 too, so its expectations stay those of the reference.
+	"$(MITE_REF_VENV)/bin/python" -m pytest -q -p no:cacheprovider --rootdir=tests/http -c /dev/null tests/http
 	# The HTTP suite again on the loop-thread engine design, so both designs stay correct.
 	MITE_HTTP_ENGINE=loop $(PY) -m pytest -q tests/http
 
