@@ -113,8 +113,7 @@ import json
 import logging
 import os
 import sys
-from urllib.request import Request as UrlLibRequest
-from urllib.request import urlopen
+import threading
 
 from .cli import receiver, stats
 from .cli.cat import uncat
@@ -141,6 +140,8 @@ __all__ = [
     "stats",
     "receiver",
     "prometheus_exporter",
+    "influxdb_exporter",
+    "influxdb_init",
     "setup_logging",
     "configure_python_path",
     "har_converter",
@@ -179,6 +180,12 @@ def _create_prometheus_exporter_receiver(opts):
     return receiver
 
 
+def _create_influxdb_exporter_receiver(opts):
+    receiver = _msg_backend_module(opts).Receiver()
+    receiver.bind(opts["--stats-out-socket"])
+    return receiver
+
+
 def _create_runner_transport(opts):
     return _msg_backend_module(opts).RunnerTransport(opts["--controller-socket"])
 
@@ -188,9 +195,11 @@ def _create_controller_server(opts):
 
 
 def _post_json(url, body):
+    from urllib.request import Request, urlopen
+
     # Compact JSON, as the ujson of mite 2.11 wrote it: webhook servers may compare bodies.
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return urlopen(UrlLibRequest(url, data=data, method="POST"), timeout=30)
+    return urlopen(Request(url, data=data, method="POST"), timeout=30)
 
 
 def _controller_log_start(scenario_spec, logging_url):
@@ -253,6 +262,52 @@ def prometheus_exporter(opts):
     from .cli.services import prometheus_exporter as run
 
     return run(opts)
+
+
+def influxdb_exporter(opts):
+    """`mite influxdb_exporter`: stats dumps in, InfluxDB points out."""
+    from .cli.influxdb import influxdb_exporter as run
+
+    return run(opts)
+
+
+def influxdb_init(opts):
+    """`mite influxdb init`: writes every stat's zero point to the InfluxDB destinations."""
+    from .cli.influxdb import influxdb_init as run
+
+    return run(opts)
+
+
+def _start_web_in_thread(opts):
+    """Serves `mite.web.app` (`/metrics` from `mite.web.prometheus_metrics`) at `--web-address`
+    on a daemon thread, reading the address as 2.11 did (`[v6]:port`, `host:port`, `host`)."""
+    from .web import app
+
+    address = opts["--web-address"]
+    kwargs = {"port": 9301}
+    if address.startswith("["):
+        host, sep, port = address.partition("]:")
+        kwargs["host"] = host[1:] if sep else address[1:-1]
+        if sep:
+            kwargs["port"] = int(port)
+    elif address.count(":") == 1:
+        host, port = address.split(":")
+        kwargs.update(host=host, port=int(port))
+    else:
+        kwargs["host"] = address
+    thread = threading.Thread(target=app.run, name="mite.web", kwargs=kwargs, daemon=True)
+    thread.start()
+    return thread
+
+
+def __getattr__(name):
+    # 2.11 imported these from mite.web at the top; loaded here only when asked for, so the
+    # `mite` command does not pay for the web code on every start.
+    if name in ("app", "prometheus_metrics", "influx_metrics"):
+        from . import web
+
+        return getattr(web, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def setup_logging(opts):

@@ -89,7 +89,9 @@ def test_main_exports_mite_2_11_names():
                  "scenario_cmd", "journey_cmd", "main", "_controller_log_start", "_controller_log_end",
                  "_create_sender", "_create_runner_transport", "_create_controller_server",
                  "_recorder_receiver", "_create_prometheus_exporter_receiver", "_create_config_manager",
-                 "_create_runner", "_create_scenario_manager", "_get_scenario_with_kwargs"):
+                 "_create_runner", "_create_scenario_manager", "_get_scenario_with_kwargs",
+                 "influxdb_exporter", "influxdb_init", "_create_influxdb_exporter_receiver",
+                 "_start_web_in_thread", "influx_metrics"):
         assert callable(getattr(main, name)), name
     assert callable(main.stats.stats) and main.stats.Stats.__module__ == "mite.stats"
     assert callable(main.receiver.generic_receiver)
@@ -371,3 +373,23 @@ def test_the_docs_custom_processors_run_in_mite_receiver(procs, tmp_path):
     current = tmp_path / "collector_data" / "current"
     wait_for(lambda: current.exists() and len(read_frames(current)) == feeder.sent, "the collector's frames", procs=[first])
     assert first.stop() == 0 and printer.stop() == 0
+
+
+def test_start_web_in_thread_serves_mite_web_metrics():
+    import urllib.request
+
+    port = int(free_address().rsplit(":", 1)[1])
+    main.prometheus_metrics.process([{"type": "Counter", "name": "surface_total", "metrics": {("a",): 3},
+                                      "labels": ("l",)}])
+    thread = main._start_web_in_thread({"--web-address": f"127.0.0.1:{port}"})
+    assert thread.daemon
+
+    def fetch():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                return resp.read().decode()
+        except OSError:
+            return None
+
+    body = wait_for(fetch, "the web thread's /metrics")
+    assert 'surface_total {l="a"} 3' in body
