@@ -5,6 +5,7 @@ import ast
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -55,7 +56,7 @@ def opts_for(*argv):
     return docopt.docopt(main.__doc__, list(argv))
 
 
-def run_in_child(procs, label, call, opts):
+def run_in_child(procs, label, call, opts, env=None):
     """Runs `call(opts)` (a 'module:function' name) in a child interpreter, as a script would."""
     module, function = call.split(":")
     return procs.python(
@@ -66,6 +67,7 @@ def run_in_child(procs, label, call, opts):
         sys.exit(run({dict(opts)!r}))
         """,
         label,
+        env=env,
     )
 
 
@@ -185,7 +187,8 @@ def test_cli_collector_function_writes_frames_and_stops_on_sigint(procs, tmp_pat
 def test_cli_duplicator_function_copies_to_each_output(procs, tmp_path):
     in_addr, out1, out2 = free_address(), free_address(), free_address()
     proc = run_in_child(procs, "duplicator", "mite.cli.duplicator:duplicator",
-                        opts_for("duplicator", f"--message-socket={in_addr}", out1, out2))
+                        opts_for("duplicator", f"--message-socket={in_addr}", out1, out2),
+                        env=dict(os.environ, MITE_DEBUG_MESSAGES_TO_DUMP="3"))
     receivers = []
     for address in (out1, out2):
         receiver = Receiver()
@@ -204,6 +207,9 @@ def test_cli_duplicator_function_copies_to_each_output(procs, tmp_path):
     try:
         for _, got, _, _ in receivers:
             wait_for(lambda got=got: got, "both outputs connected", procs=[proc])
+        # SIGUSR1 prints the next MITE_DEBUG_MESSAGES_TO_DUMP messages, as in 2.11.
+        proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: len(proc.out_path.read_text().splitlines()) >= 3, "3 dumped messages", procs=[proc])
         probing.stopping.set()
         probing.wait(procs=[proc])
         feeder = Feeder(sender, messages)
@@ -219,6 +225,7 @@ def test_cli_duplicator_function_copies_to_each_output(procs, tmp_path):
     totals = re.search(r"duplicator totals: received=(\d+) forwarded=(\d+) oversize=0 full=(\d+)", proc.output())
     received, forwarded, full = map(int, totals.groups())
     assert received == probing.sent + feeder.sent and forwarded + full == 2 * received
+    assert proc.out_path.read_text().splitlines() == ["{'type': 'probe'}"] * 3
 
 
 def test_cli_stats_function_dumps_on_a_timer(procs, tmp_path):
