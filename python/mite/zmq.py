@@ -196,11 +196,16 @@ class Receiver(_Endpoints):
             if not self._sockets:
                 time.sleep(POLL_MS / 1000)
 
+    def _hold(self, frames):
+        self._held.extend(frames)
+
     async def run(self, stop_func=None):
         while stop_func is None or not stop_func():
+            if not self._held:
+                frames = await self._worker.submit(self._recv_batch, orphan=self._hold)
+                # Frames of an earlier, cancelled `run` were held first: arrival order is kept.
+                self._held.extend(frames)
             frames, self._held = self._held, []
-            if not frames:
-                frames = await self._worker.submit(self._recv_batch, orphan=self._held.extend)
             for raw in frames:
                 self._dispatch(raw)
 
@@ -347,11 +352,17 @@ class ControllerServer:
         self._sock = _native.Socket("REP", socket_address, bind=True)
         self._worker = _Worker("mite.zmq.ControllerServer")
         self.counts = {"requests": 0, "malformed": 0}
+        # A request that arrived for a `run` cancelled meanwhile: REP owes it an answer.
+        self._held = []
 
     async def run(self, controller, stop_func=None):
         while stop_func is None or not stop_func():
-            raw = await self._worker.submit(self._sock.recv, POLL_MS)
+            if self._held:
+                raw = self._held.pop()
+            else:
+                raw = await self._worker.submit(self._sock.recv, POLL_MS, orphan=self._held.append)
             if raw is None:
+                self._held.clear()
                 continue
             self.counts["requests"] += 1
             reply = await self._answer(controller, raw)

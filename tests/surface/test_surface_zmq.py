@@ -420,3 +420,31 @@ def test_interoperates_with_mite_2_11_zmq(procs, tmp_path):
         sender.close(0)
     assert got.messages == [{"from": "2.11", "i": i, "b": b"raw", "l": (i,)} for i in range(20)]
     assert received.read_text().splitlines() == [repr(m) for m in expected(ours)]
+
+
+def test_a_cancelled_run_loses_no_frame_and_keeps_the_order():
+    address = free_address()
+    ctx = pyzmq.Context()
+    push = ctx.socket(pyzmq.PUSH)
+    receiver = Receiver()
+    receiver.bind(address)
+    push.connect(address)
+    got = []
+    receiver.add_listener(got.append)
+
+    async def main():
+        for i in range(30):
+            task = asyncio.ensure_future(receiver.run())
+            push.send(pack({"i": i}))
+            await asyncio.sleep(0.01 * (i % 4))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(receiver.run(lambda: len(got) >= 30), 30)
+
+    try:
+        asyncio.run(main())
+    finally:
+        push.close(0)
+        ctx.term()
+        receiver.close()
+    assert [m["i"] for m in got] == list(range(30))
