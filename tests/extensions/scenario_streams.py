@@ -140,9 +140,16 @@ def run_upstream_tests(filename, tmp_path):
                 proc.wait(timeout=RUN_TIMEOUT)
             except subprocess.TimeoutExpired:
                 pytest.fail(f"{name}: upstream {filename} hung for {RUN_TIMEOUT} s")
-            proc.stdout_text = (tmp_path / f"upstream-{name}" / "report").read_text(
-                errors="replace"
-            )
+            report = (tmp_path / f"upstream-{name}" / "report").read_text(errors="replace")
+            if (
+                "No module named pytest" in report
+                or "Unknown config option: asyncio_mode" in report
+            ):
+                pytest.fail(
+                    f"{name}: its venv lacks pytest or pytest-asyncio "
+                    "(pip install pytest==9.2.0 pytest-asyncio==1.5.0)"
+                )
+            proc.stdout_text = report
         return procs
     finally:
         for proc in procs.values():
