@@ -2,6 +2,7 @@
 side by side with mite 2.11.0 from its venv: the example's message stream, the stats dumps, and
 what a broker that refuses or vanishes does to a run."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -262,3 +263,46 @@ def test_without_aiokafka_one_line_names_the_extra(tmp_path, broker):
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "mite_kafka_consumer_stats_counter" in out.stdout
+
+
+class _Context:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, msg_type, **fields):
+        self.messages.append((msg_type, fields))
+
+
+def test_a_consumer_waits_on_an_idle_topic_past_its_request_timeout(broker):
+    """The broker check that ends a consumer whose broker vanished leaves a quiet topic alone."""
+    from mite_kafka import KafkaConsumer, KafkaProducer
+
+    async def scenario():
+        ctx = _Context()
+        producer, consumer = KafkaProducer(ctx), KafkaConsumer(ctx)
+        await producer.create_and_start(bootstrap_servers=broker.bootstrap)
+        await producer.send_and_wait("idle", value=b"first")  # creates the topic
+        await consumer.create_and_start(
+            "idle", bootstrap_servers=broker.bootstrap, auto_offset_reset="latest",
+            request_timeout_ms=1500,
+        )  # fmt: skip
+        try:
+            messages = consumer.get_messages()
+            waiting = asyncio.ensure_future(messages.__anext__())
+            # Idle for twice the request timeout, then a message arrives.
+            done, _ = await asyncio.wait((waiting,), timeout=3.5)
+            assert not done, waiting.result()
+            await producer.send_and_wait("idle", value=b"late")
+            message = await asyncio.wait_for(waiting, 30)
+            await messages.aclose()
+        finally:
+            await consumer.stop()
+            await producer.stop()
+        assert message.value == b"late"
+        assert [m[0] for m in ctx.messages] == ["kafka_producer_stats"] * 2 + [
+            "kafka_consumer_stats"
+        ]
+        assert ctx.messages[-1][1] == {"topic": ("idle",), "partition": message.partition,
+                                       "offset": message.offset}  # fmt: skip
+
+    asyncio.run(scenario())
