@@ -306,3 +306,15 @@ def test_a_consumer_waits_on_an_idle_topic_past_its_request_timeout(broker):
                                        "offset": message.offset}  # fmt: skip
 
     asyncio.run(scenario())
+
+
+def test_the_example_module_2_11_ships_is_there():
+    from mite.utils import spec_import
+    from mite_kafka import mite_kafka_example
+
+    specs = [s for s, _, _ in mite_kafka_example.scenario()]
+    specs += [s for s, _, _ in mite_kafka_example.kafka_managed_adapter_scenario()]
+    assert [spec_import(s).__name__ for s in specs] == [
+        "produce_to_kafka", "consume_from_kafka", "produce_to_kafka_using_managed_adapter",
+    ]  # fmt: skip
+    assert mite_kafka_example.KAFKA_BOOTSTRAP_SERVERS == "localhost:9092"
