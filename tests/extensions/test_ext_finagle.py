@@ -179,13 +179,36 @@ def failures(messages):
     }
 
 
+THRIFT_ERROR = (
+    "errors:raises", "__root__ :: call 0", "MiteFinagleError",
+    "mite_finagle.MiteFinagleError: ('encountered thrift error', GreetError(why='no greeting for ada'))",
+)  # fmt: skip
+VANISHED = (
+    "errors:vanishes", "__root__ :: call 3", "IncompleteReadError",
+    "asyncio.exceptions.IncompleteReadError: 0 bytes read on a total of 4 expected bytes",
+)  # fmt: skip
+REFUSED = ("errors:vanishes", "__root__", "ConnectionRefusedError",
+           "ConnectionRefusedError: [Errno 111] Connection refused")  # fmt: skip
+# A journey that connects while the service dies may see a reset instead, as timing falls.
+RESETS = {
+    ("errors:vanishes", "__root__", "ConnectionResetError",
+     "ConnectionResetError: [Errno 104] Connection reset by peer"),
+    ("errors:vanishes", "__root__ :: call 0", "ConnectionResetError",
+     "ConnectionResetError: Connection lost"),
+}  # fmt: skip
+
+
 # "vanishes" also covers a refusing service: once gone, every later journey is refused.
-@pytest.mark.parametrize("only", ["raises", "vanishes"])
-def test_each_failure_fails_journeys_as_2_11_does(tmp_path, gen_dir, peer, only):
+@pytest.mark.parametrize(
+    "only, always, sometimes",
+    [("raises", {THRIFT_ERROR}, set()), ("vanishes", {VANISHED, REFUSED}, RESETS)],
+)
+def test_each_failure_fails_journeys_as_2_11_does(tmp_path, gen_dir, peer, only, always, sometimes):
     ours_proc, ours = run_errors(OURS, tmp_path / "ours", gen_dir, peer.port, only)
     ref_proc, ref = run_errors(reference(), tmp_path / "ref", gen_dir, peer.port, only)
     assert ours_proc.returncode == ref_proc.returncode == 1, ours_proc.stderr[-2000:]
-    assert failures(ours) == failures(ref)
+    for found in (failures(ours), failures(ref)):
+        assert always <= found <= always | sometimes, found
     kinds = {"exception", "finagle_metrics", "txn"}
     assert shapes(ours, kinds) == shapes(ref, kinds)
 
@@ -196,20 +219,9 @@ def test_a_service_that_refuses_raises_or_vanishes_fails_journeys_and_the_run_en
     proc, messages = run_errors(OURS, tmp_path, gen_dir, peer.port)
     assert proc.returncode == 1, proc.stderr[-2000:]
     found = failures(messages)
-    refused = "ConnectionRefusedError: [Errno 111] Connection refused"
-    assert ("errors:refused", "__root__", "ConnectionRefusedError", refused) in found
-    assert {f for f in found if f[0] == "errors:raises"} == {
-        ("errors:raises", "__root__ :: call 0", "MiteFinagleError",
-         "mite_finagle.MiteFinagleError: ('encountered thrift error', "
-         "GreetError(why='no greeting for ada'))"),
-    }  # fmt: skip
-    # The service answered three calls and vanished during the fourth; then refused connections.
-    vanished = {f for f in found if f[0] == "errors:vanishes"}
-    assert (
-        "errors:vanishes", "__root__ :: call 3", "IncompleteReadError",
-        "asyncio.exceptions.IncompleteReadError: 0 bytes read on a total of 4 expected bytes",
-    ) in vanished  # fmt: skip
-    assert {f[2] for f in vanished} == {"IncompleteReadError", "ConnectionRefusedError"}
+    assert {THRIFT_ERROR, VANISHED, REFUSED} <= found
+    assert ("errors:refused", *REFUSED[1:]) in found
+    assert found <= {THRIFT_ERROR, VANISHED, REFUSED, ("errors:refused", *REFUSED[1:])} | RESETS
     # A call the service answered with an error still reports itself, as had_error.
     errors = [m for m in of_type(messages, "finagle_metrics") if m["had_error"]]
     assert errors and {m["function"] for m in errors} == {"refuse"}
