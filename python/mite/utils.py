@@ -20,7 +20,9 @@ def spec_import(spec):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        if e.name and module_name.startswith(e.name):
+        # Only the spec's own module or one of its packages missing is the spec's fault; a module
+        # that the spec's module imports and cannot find keeps its traceback.
+        if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
             raise SpecError(f"cannot import {spec!r}: no module named {e.name!r}") from e
         raise
     try:
