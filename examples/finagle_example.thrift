@@ -17,4 +17,5 @@ exception GreetError {
 service Greeter {
     GreetResponse greet(1: GreetRequest request);
     GreetResponse refuse(1: GreetRequest request) throws (1: GreetError error);
+    string echo(1: string text);
 }

@@ -34,6 +34,9 @@ class Handler:
     def refuse(self, request):
         raise GreetError(why=f"no greeting for {request.name}")
 
+    def echo(self, text):
+        return text
+
 
 def frame(msg_type, tag, payload=b""):
     return struct.pack(">Ib", len(payload) + 4, msg_type) + tag.to_bytes(3, "big") + payload

@@ -3,6 +3,7 @@ generated Processor behind mux framing), side by side with mite 2.11.0 from its 
 example's message stream, the stats dumps, and the failures a service that refuses, raises or
 vanishes causes."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -289,3 +290,47 @@ def test_without_thrift_one_line_names_the_extra(tmp_path, gen_dir):
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "mite_finagle_response_total" in out.stdout
+
+
+class _Context:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, msg_type, **fields):
+        self.messages.append((msg_type, fields))
+
+
+def test_pipelined_calls_and_plain_values(gen_dir, peer, monkeypatch):
+    """`send` + `replies()` (a TypeError on Python 3.11 in mite 2.11), and a function taking and
+    returning a plain string (2.11's factory assumed a struct both ways)."""
+    monkeypatch.syspath_prepend(str(gen_dir))
+    from greeter_service.Greeter import Client
+
+    from mite_finagle import mite_finagle
+    from mite_finagle.thrift import ThriftMessageFactory
+
+    greet = ThriftMessageFactory("greet", Client)
+    echo = ThriftMessageFactory("echo", Client, stats_name="echo_text")
+
+    @mite_finagle
+    async def journey(ctx):
+        async with ctx.finagle.connect("127.0.0.1", peer.port) as finagle:
+            assert await finagle.send_and_wait(echo, "plain") == "plain"
+            for name in ("ada", "grace", "edsger"):
+                await finagle.send(greet, name)
+            greetings = []
+            async for reply in finagle.replies():
+                greetings.append(reply.greeting)
+                if len(greetings) == 3:
+                    break
+        assert ctx.finagle is not None
+        return greetings
+
+    ctx = _Context()
+    greetings = asyncio.run(journey(ctx))
+    assert greetings == ["Hello, ada", "Hello, grace", "Hello, edsger"]
+    assert not hasattr(ctx, "finagle")
+    assert [(t, f["function"], f["had_error"]) for t, f in ctx.messages] == [
+        ("finagle_metrics", "echo_text", False),
+        *[("finagle_metrics", "greet", False)] * 3,
+    ]
