@@ -15,6 +15,7 @@ Reference results are cached by the suite's content (ref never changes); `--reru
 """
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -101,6 +102,13 @@ def pip(venv, *args, **kw):
     run([venv / "bin" / "python", "-m", "pip", "-q", "--disable-pip-version-check", *args], **kw)
 
 
+@contextlib.contextmanager
+def locked(path):
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def base_python():
     return getattr(sys, "_base_executable", None) or sys.executable
 
@@ -138,9 +146,9 @@ def setup_ref(cache):
     return venv
 
 
-def constraints_file(cache, ref):
+def constraints_file(cache, ref, name):
     lines = [ln for ln in freeze(ref) if dist_name(ln) not in OURS_DISTS]
-    path = cache / "ref-constraints.txt"
+    path = cache / f"ref-constraints-{name}.txt"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -166,7 +174,7 @@ def build_debug_wheel(cache):
 def setup_ours(cache, ref, mode, wheel):
     # A venv per mode, so a wheel run never disturbs a source-tree run sharing the cache.
     venv = cache / ("ours" if mode == "dev" and not wheel else "ours-wheel")
-    cons = constraints_file(cache, ref)
+    cons = constraints_file(cache, ref, venv.name)
     stamp = venv / ".mite-upstream-ready"
     if not stamp.exists() or stamp.read_text() != cons.read_text():
         make_venv(venv)
@@ -442,10 +450,12 @@ def main():
         sys.exit(f"upstream-tests: {upstream} is not a mite checkout (no test/ folder)")
     cache = args.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    # Several people may run this at once on one machine: one sets the venvs up at a time.
-    with open(cache / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # Several people may run this at once on one machine: each venv is set up by one at a time
+    # (a lock per venv, so a wheel build does not hold up source-tree runs).
+    with locked(cache / ".lock-ref"):
         ref = setup_ref(cache)
+    ours_name = "ours" if args.ours == "dev" and not args.ours_wheel else "ours-wheel"
+    with locked(cache / f".lock-{ours_name}"):
         ours, cons = setup_ours(cache, ref, args.ours, args.ours_wheel)
 
     notes = []
@@ -477,7 +487,7 @@ def main():
                     )
                 else:
                     store.update(run_and_parse(venv, side, suite_dir, files, args.timeout, src))
-        text = report(all_ref, all_ours, install_gap(ref, ours, cons), notes)
+        text = report(all_ref, all_ours, None if args.only else install_gap(ref, ours, cons), notes)
         print(text)
         if args.output:
             args.output.write_text(text + "\n")
