@@ -294,6 +294,8 @@ def run_suite(venv, root, suite_dir, files, xml, timeout):
         "-q",
         "-p",
         "no:cacheprovider",
+        # one file that cannot be imported must not hide every other file's results
+        "--continue-on-collection-errors",
         "-c",
         root / "pytest.ini",
         "--rootdir",
@@ -311,8 +313,17 @@ def run_suite(venv, root, suite_dir, files, xml, timeout):
         )
 
 
+def _one_line(child):
+    """The failure's message, or for a collection error the last `E ` line of its report."""
+    msg = (child.get("message") or "").strip()
+    if not msg or msg == "collection failure":
+        e_lines = [ln[1:].strip() for ln in (child.text or "").splitlines() if ln.startswith("E ")]
+        msg = e_lines[-1] if e_lines else msg or child.tag
+    return msg.splitlines()[0][:160]
+
+
 def parse_junit(xml, prefix):
-    """{test id: (outcome, one-line message)}; outcome is pass, fail, skip or error."""
+    """{test id: (outcome, one-line message)}; outcome is pass, fail (failure or error) or skip."""
     results = {}
     if not xml.exists():
         return results
@@ -325,8 +336,7 @@ def parse_junit(xml, prefix):
         outcome, msg = "pass", ""
         for child in case:
             if child.tag in ("failure", "error"):
-                outcome, msg = "fail", (child.get("message") or "").strip().splitlines()
-                msg = msg[0][:160] if msg else child.tag
+                outcome, msg = "fail", _one_line(child)
             elif child.tag == "skipped":
                 outcome, msg = "skip", (child.get("message") or "")[:160]
         results[tid] = (outcome, msg)
@@ -398,6 +408,13 @@ def report(all_ref, all_ours, gap, notes):
         for t in ids:
             outcome, msg = all_ours.get(t, ("missing", "not collected on ours"))
             out.append(f"  {t}  [{outcome}] {msg}")
+        out.append("")
+    only_ours = [t for t in sorted(all_ours) if t not in all_ref and all_ours[t][0] == "fail"]
+    if only_ours:
+        out.append(
+            f"failing on ours only, not tests on ref (e.g. collection errors) ({len(only_ours)}):"
+        )
+        out += [f"  {t}  {all_ours[t][1]}" for t in only_ours]
         out.append("")
     not_ref = [t for t in sorted(all_ref) if all_ref[t][0] != "pass"]
     if not_ref:
