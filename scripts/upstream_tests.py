@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -160,7 +161,9 @@ def our_requirements_from_pyproject():
     for extra, items in meta.get("optional-dependencies", {}).items():
         if extra != "dev":
             reqs.extend(items)
-    return reqs
+    # An extra naming the project itself (`all = ["mite[...]"]`) would fetch mite 2.11.0 from
+    # the index; every extra is listed here already.
+    return [r for r in reqs if not re.match(r"mite\s*(\[|$|[<>=!;])", r)]
 
 
 def build_debug_wheel(cache):
