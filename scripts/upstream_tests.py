@@ -79,6 +79,16 @@ EXTENSION_WORDS = (
     "playwright",
     "finagle",
 )
+# Upstream tests that read private attributes of the controller's trackers, which are native
+# here; tests/upstream_equiv checks the same behaviour through the public API.
+PRIVATE_ATTRIBUTE_TESTS = {
+    "test/test_runner_tracker.py::test_remove_runner",
+    "test/test_runner_tracker.py::test_update",
+    "test/test_runner_tracker.py::test_update_popleft",
+    "test/test_work_tracker.py::test_remove_runner",
+    "test/test_work_tracker.py::test_set_actual",
+    "test/test_work_tracker.py::test_add_assume",
+}
 PYTEST_INI = """[pytest]
 asyncio_mode = auto
 python_files = test_*.py
@@ -410,7 +420,8 @@ def report(all_ref, all_ours, gap, notes):
         out.append(f"ref-pass/ours-fail, {group} ({len(ids)}):")
         for t in ids:
             outcome, msg = all_ours.get(t, ("missing", "not collected on ours"))
-            out.append(f"  {t}  [{outcome}] {msg}")
+            allowed = "  (allowed: private attribute)" if t in PRIVATE_ATTRIBUTE_TESTS else ""
+            out.append(f"  {t}  [{outcome}] {msg}{allowed}")
         out.append("")
     only_ours = [t for t in sorted(all_ours) if t not in all_ref and all_ours[t][0] == "fail"]
     if only_ours:
@@ -433,7 +444,8 @@ def report(all_ref, all_ours, gap, notes):
             "(every extra but dev): " + (", ".join(gap) if gap else "none")
         )
     out += notes
-    return "\n".join(out)
+    unexpected = [t for t in regressions if t not in PRIVATE_ATTRIBUTE_TESTS]
+    return "\n".join(out), unexpected
 
 
 def main():
@@ -486,6 +498,7 @@ def main():
         )
     root = Path(tempfile.mkdtemp(prefix="mite-upstream-"))
     all_ref, all_ours = {}, {}
+    exit_code = 0
     try:
         for venv, store in ((ref, all_ref), (ours, all_ours)):
             side = root / venv.name
@@ -507,16 +520,21 @@ def main():
                     )
                 else:
                     store.update(run_and_parse(venv, side, suite_dir, files, args.timeout, src))
-        text = report(all_ref, all_ours, None if args.only else install_gap(ref, ours, cons), notes)
+        gap = None if args.only else install_gap(ref, ours, cons)
+        text, unexpected = report(all_ref, all_ours, gap, notes)
         print(text)
         if args.output:
             args.output.write_text(text + "\n")
+        if unexpected:
+            log(f"{len(unexpected)} test(s) pass on mite 2.11.0 but not here")
+            exit_code = 1
     finally:
         if args.keep:
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    return exit_code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
