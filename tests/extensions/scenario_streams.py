@@ -2,7 +2,6 @@
 collector stream to what must match: per journey, the messages in order, each with its fields'
 names, order and value types."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpers import MITE, REFERENCE_MITE, clean_env, collected  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-UPSTREAM_TESTS = Path(os.environ.get("MITE_UPSTREAM_SRC", "/work/upstream-mite")) / "test"
 RUN_TIMEOUT = 120
 PROCESSORS = "mite.logoutput:HttpStatsOutput"
 
@@ -109,57 +107,3 @@ def errors_of(messages):
         for m in messages
         if m.get("type") in ("error", "exception")
     )
-
-
-def run_upstream_tests(filename, tmp_path):
-    """Runs one file of mite 2.11's own test suite, unmodified, from a copy of it, under the
-    reference's python and ours at once; returns {"ref": proc, "ours": proc} (`-rA` reports in
-    `stdout_text`)."""
-    if not UPSTREAM_TESTS.is_dir():
-        pytest.fail(f"mite 2.11's test suite is missing at {UPSTREAM_TESTS}")
-    procs = {}
-    try:
-        for name, python in (
-            ("ref", reference_mite().with_name("python")),
-            ("ours", sys.executable),
-        ):
-            copy = tmp_path / f"upstream-{name}"
-            shutil.copytree(UPSTREAM_TESTS, copy / "test")
-            with open(copy / "report", "wb") as out:
-                procs[name] = subprocess.Popen(
-                    [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
-                     "-o", "asyncio_mode=auto", "-q", "-rA", f"test/{filename}"],
-                    cwd=copy,
-                    env=clean_env(),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
-        for name, proc in procs.items():
-            try:
-                proc.wait(timeout=RUN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"{name}: upstream {filename} hung for {RUN_TIMEOUT} s")
-            report = (tmp_path / f"upstream-{name}" / "report").read_text(errors="replace")
-            if (
-                "No module named pytest" in report
-                or "Unknown config option: asyncio_mode" in report
-            ):
-                pytest.fail(
-                    f"{name}: its venv lacks pytest or pytest-asyncio "
-                    "(pip install pytest==9.2.0 pytest-asyncio==1.5.0)"
-                )
-            proc.stdout_text = report
-        return procs
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-def passed_tests(report):
-    """Names of the tests a `pytest -rA` report says passed."""
-    return {
-        line.split(" ", 1)[1].strip() for line in report.splitlines() if line.startswith("PASSED ")
-    }
