@@ -50,13 +50,15 @@ ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mit
 		$(PYTHON) -m venv "$(MITE_REF_VENV)" && \
 		"$(MITE_REF_VENV)/bin/pip" install -q mite==2.11.0; \
 	fi
+	@"$(MITE_REF_VENV)/bin/pip" install -q -r tests/requirements-ref.txt
 
 # The real peers the suite starts on loopback come from Debian (each test starts its own instance
 # on free ports; nothing is left running): PostgreSQL (SQL datapools), InfluxDB 1.x, RabbitMQ
-# (mite_amqp), Chromium and chromedriver (mite_selenium, mite_playwright). The Python libraries of
+# (mite_amqp), Chromium and chromedriver (mite_selenium, mite_playwright), the thrift compiler
+# (the finagle peer's service code). The Python libraries of
 # every extra, and the test-only ones (moto's S3 server, protocol parsers), are pinned in
 # tests/requirements.txt.
-TEST_DEBS := postgresql influxdb rabbitmq-server chromium chromium-driver
+TEST_DEBS := postgresql influxdb rabbitmq-server chromium chromium-driver thrift-compiler
 
 .PHONY: test-deps
 test-deps: $(PY) ## the Debian packages and Python libraries the test suite's real peers need
