@@ -242,3 +242,66 @@ def test_messages_nobody_took_are_reported_at_exit(deployment, target):
     for c in (control.controller, *control.runners):
         errors = [line for line in c.stderr().splitlines() if "<ERROR>" in line]
         assert any(message in line and "lost" in line for line in errors), c.describe()
+
+
+BREAKABLE = """
+    import asyncio
+    import itertools
+    import os
+
+    from mite.datapools import DataPoolItem
+    from mite_http import mite_http
+
+    URL = {url!r}
+    ids = itertools.count(1)
+
+
+    def volume(start, end):
+        if {what!r} == "volume model" and os.path.exists("break"):
+            raise ValueError("the volume model broke")
+        return 2
+
+
+    class Pool:
+        async def checkout(self, config):
+            if {what!r} == "datapool" and os.path.exists("break"):
+                raise ValueError("the datapool broke")
+            n = next(ids)
+            return DataPoolItem(n, (n,))
+
+        async def checkin(self, item_id):
+            pass
+
+
+    @mite_http
+    async def journey(ctx, n):
+        await ctx.http.get(URL)
+        await asyncio.sleep(0.05)
+
+
+    def scenario():
+        return [["journeys:journey", Pool(), volume]]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.dist_timeout(120)
+@beyond_reference("a volume model or datapool that raises ends the test with one line")
+@pytest.mark.parametrize("what", ["volume model", "datapool"])
+def test_a_scenario_error_in_distributed_mode_stops_the_test(deployment, target, what):
+    deployment.write_module("journeys", BREAKABLE.format(url=target.url, what=what))
+    message, out = free_address(), free_address()
+    deployment.start("duplicator", f"--message-socket={message}", out)
+    deployment.pull_connect(out)
+    control = Control(deployment, "journeys:scenario", message, runners=("ours",))
+    wait_for(lambda: target.served > 5, 60, "requests to the target", control.runners)
+    (deployment.dir / "break").touch()  # from now on the scenario's own code raises
+    assert control.controller.wait(60) == 1
+    stderr = control.controller.stderr()
+    assert "Traceback" not in stderr, stderr[-3000:]
+    lines = [line for line in stderr.splitlines() if line.startswith("mite:")]
+    assert len(lines) == 1, stderr[-3000:]
+    assert lines[0].startswith(f"mite: error: the {what} of scenario 1 (journeys:journey) raised "
+                               f"ValueError: the {what} broke"), lines
+    # The runner is told to stop, and does, cleanly.
+    assert control.runners[0].wait(60) == 0, control.runners[0].describe()
