@@ -259,6 +259,13 @@ PROCESSORS = """
 
     class Neither:
         pass
+
+
+    class Raising:
+        def process_message(self, msg):
+            if msg.get("boom"):
+                raise ValueError("the processor broke")
+            note("decoded", msg)
 """
 
 MESSAGES = [
@@ -306,3 +313,31 @@ def test_receiver_refuses_a_processor_without_either_method(deployment):
     proc.wait(20)
     assert "procs:Neither" in proc.stderr()
     assert "process_message" in proc.stderr()
+
+
+@beyond_reference("a processor that raises is logged and the receiver goes on")
+def test_receiver_goes_on_after_a_processor_raises(deployment):
+    deployment.write_module("procs", PROCESSORS)
+    sink = Sink(deployment, "receiver", None, "--processor=procs:Raising", positional=True)
+    ok = {"type": "txn", "n": 2}
+    sink.send_all([pack({"type": "txn", "boom": True}), pack(ok)])
+    assert got_lines(sink, 1) == [f"decoded dict {unpack(pack(ok))!r}"]
+    sink.proc.assert_alive()
+    assert "the processor broke" in sink.proc.stderr()  # logged (with the processor's stack)
+
+
+@beyond_reference("--collector-use-json writes bytes as text (mite 2.11's json.dumps raises)")
+def test_collector_json_writes_bytes_as_text(deployment):
+    sink = Sink(deployment, "collector", "--collector-socket", "--collector-dir=out",
+                "--collector-use-json")
+    messages = [
+        {"type": "http_metrics", "method": b"GET", "nested": [b"a", {"k": b"\xc3\xa9"}]},
+        {"type": "txn", "n": 1},
+    ]
+    frames = [pack(m) for m in messages]
+    sink.send_all(frames)
+    # Python's json.dumps with bytes decoded as UTF-8 text.
+    want = b"".join(
+        json.dumps(unpack(f), default=lambda b: b.decode()).encode() + b"\n" for f in frames
+    )
+    file_is(sink.dir / "out" / "current", want, watch=[sink.proc])
