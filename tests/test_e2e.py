@@ -1172,3 +1172,57 @@ def test_exclude_working_directory_leaves_the_folder_off_sys_path(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     argv = ["journey", "run", "loopkind:journey", "--exclude-working-directory", *FAST]
     assert_clean_failure(run_mite(argv, cwd=tmp_path), 2, "loopkind")
+
+
+# --- every threshold option, end to end ---------------------------------------------------------
+
+TIMED = """
+    async def journey(ctx):
+        # Four responses of 100, 200, 300 and 400 ms, as @mite_http reports them.
+        for t in (0.1, 0.2, 0.3, 0.4):
+            ctx.send("http_metrics", total_time=t, response_code=200, download_size=10.0)
+"""
+
+
+@pytest.mark.parametrize(
+    "option, broken",
+    [
+        ("--max-response-time-threshold=300", "Max response time exceeded: 400.0ms"),
+        ("--max-response-time-threshold=500", None),
+        ("--mean-response-time-threshold=200", "Mean response time exceeded: 250.0ms"),
+        ("--mean-response-time-threshold=300", None),
+        ("--standard-deviation-response-time-threshold=100",
+         "Response time standard deviation exceeded: "),
+        ("--standard-deviation-response-time-threshold=200", None),
+        # One burst of requests: the per-second rates do not vary more than this.
+        ("--standard-deviation-req-sec-threshold=1000000", None),
+    ],
+)
+def test_each_threshold_sets_the_exit_status(tmp_path, option, broken):
+    write_module(tmp_path, "timed", TIMED)
+    proc = run_mite(["journey", "run", "timed:journey", option, *FAST], cwd=tmp_path)
+    assert "Traceback" not in proc.stderr
+    lines = mite_lines(proc.stderr)
+    if broken is None:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert lines == []
+    else:
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert len(lines) == 1 and lines[0].startswith("mite: test failed: "), lines
+        assert broken in lines[0], lines
+
+
+@pytest.mark.parametrize("report, code", [(True, 1), (False, 0)])
+def test_benchmark_percentiles_break_the_test_only_with_the_report(tmp_path, report, code):
+    # As in mite 2.11: percentile thresholds are checked when the report is printed.
+    write_module(tmp_path, "timed", TIMED)
+    argv = ["journey", "run", "timed:journey", "--benchmark-percentiles=50:100,99:1000", *FAST]
+    proc = run_mite([*argv, "--report"] if report else argv, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr[-3000:]
+    lines = mite_lines(proc.stderr)
+    if report:
+        assert "MITE Benchmark Report" in proc.stdout
+        assert len(lines) == 1 and "Response time at 50th percentile exceeded 100ms" in lines[0]
+        assert "99th" not in lines[0], lines
+    else:
+        assert lines == []
