@@ -934,6 +934,26 @@ class Pipeline:
     def settled(self, name="mite_http_response_total", quiet=1.5, timeout=30.0):
         return settled_scrape(self.web_port, name, quiet, timeout, watch=[self.exporter])
 
+    def exported(self, served, timeout=60.0):
+        """The /metrics body once it counts `served` responses. Our stats loses nothing, so that
+        is the event to wait for (a wrong count times out, naming the last one); the reference's
+        stats loses the end of a test, so for it the count is read once it has settled."""
+        if self.stats.is_ref:
+            return self.settled()
+        last = []
+
+        def counted():
+            body = self.body()
+            last[:] = [body]
+            ok = body is not None and metric_total(body, "mite_http_response_total") == served
+            return body if ok else None
+
+        try:
+            return wait_for(counted, timeout, f"{served} responses in /metrics",
+                            [self.exporter, self.stats])
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last /metrics:\n{last and last[0]}") from None
+
     def collected(self):
         """Every message the collector wrote, test traffic left out. Ours is stopped (SIGINT) and
         must have written everything by then; the reference, which loses its buffer when it
@@ -942,7 +962,6 @@ class Pipeline:
         frames also reach stats."""
         if self.collector.is_ref:
             self.inject.send({"type": FLUSH_TYPE, "n": 1, "pad": "f" * 65536})
-            time.sleep(0.5)
             self.inject.send({"type": FLUSH_TYPE, "n": 2, "pad": "f" * 65536})
             wait_for(
                 lambda: any(

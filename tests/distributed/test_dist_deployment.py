@@ -38,7 +38,7 @@ def run_deployment(deployment, target, pipeline_impls=None, controller="ours",
     control.start_controller()
     control.wait_finished(timeout=60)
     deployment.assert_alive(*pipeline.components)
-    body = pipeline.settled()
+    body = pipeline.exported(target.served)
     messages = pipeline.collected()
     return pipeline, control, body, messages
 
@@ -173,7 +173,7 @@ def test_runners_and_stats_started_first(deployment, target):
     wait_connected(pipeline.stats, pipeline.to_stats)
     pipeline.start_exporter()
     control.wait_finished(timeout=60)
-    body = pipeline.settled()
+    body = pipeline.exported(target.served)
     messages = pipeline.collected()
     # Whoever came first, nothing is lost: the duplicator holds frames for outputs nobody has
     # taken yet, and stats holds its dumps until the exporter is there.
