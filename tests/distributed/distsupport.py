@@ -800,7 +800,7 @@ _extra_names = None
 
 def reference_extra_stat_names():
     """Names of the stats mite 2.11.0 registers from entry points other than `mite` and
-    `mite_http` (mite_finagle, mite_kafka, mite_selenium), which ours does not ship."""
+    `mite_http` (mite_finagle, mite_kafka, mite_selenium; ours ships the same)."""
     global _extra_names
     if _extra_names is None:
         code = (
