@@ -1,6 +1,7 @@
 """Shared helpers for the suites that drive the real `mite` command in a scratch folder."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,59 @@ def wait_for(predicate, timeout=20.0, interval=0.05):
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+# -- kernel socket state: "the frames have been delivered" without sleeping ----------------------
+
+# What libzmq 4.3 sends on a PUSH connection before the first frame: the 64-byte ZMTP greeting
+# and a READY command naming the socket type.
+ZMTP_HANDSHAKE = 64 + 28
+
+
+def zmtp_wire_bytes(frame):
+    """Bytes a frame takes on a ZMTP 3 connection: flags and a 1- or 8-byte size, then the data."""
+    return len(frame) + (2 if len(frame) < 256 else 9)
+
+
+def tcp_queues(port):
+    """(send queue, receive queue) bytes of every loopback TCP socket on `port`, from the kernel."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = list(f)[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote = (int(a.rsplit(":", 1)[1], 16) for a in fields[1:3])
+            if port in (local, remote):
+                tx, rx = (int(q, 16) for q in fields[4].split(":"))
+                out.append((tx, rx))
+    return out
+
+
+def bytes_acked(port):
+    """bytes_acked of each established TCP connection whose local port is `port` (from `ss`)."""
+    out = subprocess.run(["ss", "-tinH", "state", "established", f"sport = :{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(n) for n in re.findall(r"bytes_acked:(\d+)", out)]
+
+
+def wait_push_delivered(port, wire_bytes, timeout=30.0, check=lambda: None):
+    """Waits until a PUSH bound at loopback `port` (one consumer connected) has had `wire_bytes`
+    of frames (`zmtp_wire_bytes` each) acknowledged by the consumer's kernel, and the consumer's
+    ZeroMQ thread has read them out of its kernel queue: they are in its socket's queue, so its
+    next `recv` gets them. `check` runs each round (e.g. to fail at once if the consumer died)."""
+    want = ZMTP_HANDSHAKE + wire_bytes
+    deadline = time.monotonic() + timeout
+    while True:
+        acked = bytes_acked(port)
+        assert all(a <= want for a in acked), (acked, want)  # a wrong byte count: a test bug
+        if acked == [want] and all(q == (0, 0) for q in tcp_queues(port)):
+            return
+        check()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {timeout} s, {acked} of {want} bytes sent to port {port} "
+                                 "were acknowledged")
+        time.sleep(0.02)

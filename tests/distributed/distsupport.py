@@ -33,6 +33,8 @@ import msgpack
 import pytest
 import zmq
 
+from helpers import wait_push_delivered, zmtp_wire_bytes
+
 # -- which mite ----------------------------------------------------------------------------------
 
 REF_VENV = Path(os.environ.get("MITE_REF_VENV") or Path.home() / ".cache" / "mite-ref-venv")
@@ -175,20 +177,6 @@ def wait_for(predicate, timeout, what, watch=(), interval=0.05):
         time.sleep(interval)
 
 
-def _tcp_queues(port):
-    """(send queue, receive queue) bytes of every loopback TCP socket on `port`, from the kernel."""
-    out = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError), open(table) as f:
-            for line in list(f)[1:]:
-                fields = line.split()
-                local, remote = (int(a.rsplit(":", 1)[1], 16) for a in fields[1:3])
-                if port in (local, remote):
-                    tx, rx = (int(q, 16) for q in fields[4].split(":"))
-                    out.append((tx, rx))
-    return out
-
-
 def _socket_inodes(pid):
     inodes = set()
     with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
@@ -232,31 +220,12 @@ def wait_started(component, timeout=60.0):
     wait_for(threads, timeout, f"{component.label} to start", [component])
 
 
-# What libzmq 4.3 sends on a PUSH connection before the first frame: the 64-byte ZMTP greeting
-# and a READY command naming the socket type.
-_ZMTP_HANDSHAKE = 64 + 28
-
-
-def _bytes_acked(port):
-    """bytes_acked of each established TCP connection whose local port is `port` (from `ss`)."""
-    out = subprocess.run(["ss", "-tinH", "state", "established", f"sport = :{port}"],
-                         capture_output=True, text=True, check=True).stdout
-    return [int(n) for n in re.findall(r"bytes_acked:(\d+)", out)]
-
-
 def wait_delivered(peer, timeout=30.0, watch=()):
-    """Waits until every frame sent through `peer` (a bound PUSH with one consumer connected) has
-    been acknowledged by the consumer's kernel and read out of its kernel queue by the consumer's
-    ZeroMQ thread: it is in the consumer's socket queue, so a `recv` there gets it."""
+    """Waits until every frame sent through `peer` (a bound PUSH with one consumer connected) is
+    in the consumer's ZeroMQ queue (`helpers.wait_push_delivered`)."""
     port = int(peer.address.rsplit(":", 1)[1])
-    want = _ZMTP_HANDSHAKE + peer.wire_bytes
-
-    def delivered():
-        acked = _bytes_acked(port)
-        assert all(a <= want for a in acked), (acked, want)  # a wrong byte count: a test bug
-        return acked == [want] and all(q == (0, 0) for q in _tcp_queues(port))
-
-    wait_for(delivered, timeout, f"the frames sent to {peer.address} to be delivered", watch)
+    wait_push_delivered(port, peer.wire_bytes, timeout,
+                        check=lambda: [c.assert_alive("while delivering") for c in watch])
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -514,8 +483,7 @@ class Peer:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"nobody took a frame sent to {self.address}") from None
         self.sent += 1
-        # ZMTP 3 frame header: flags and a 1-byte size, or flags and an 8-byte size.
-        self.wire_bytes += len(frame) + (2 if len(frame) < 256 else 9)
+        self.wire_bytes += zmtp_wire_bytes(frame)
 
     def send(self, obj):
         self.send_raw(pack(obj))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from line_protocol_parser import parse_line
 
-from helpers import MITE, clean_env
+from helpers import MITE, clean_env, wait_push_delivered, zmtp_wire_bytes
 
 ADMIN, PASSWORD, DATABASE = "admin", "s3cret pw", "mite"
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -274,6 +274,7 @@ class StatsChain:
         self.folder = Path(folder)
         self.stats_in, self.stats_out = address(), address()
         self.push = Socket("PUSH", self.stats_in, bind=True)
+        self.wire_bytes = 0
         (self.folder / "exporter").mkdir()
         (self.folder / "stats").mkdir()
         self.exporter = start_mite(
@@ -289,10 +290,15 @@ class StatsChain:
         from mite.utils import pack_msg
 
         for msg in messages:
-            assert self.push.send(pack_msg(msg), 20000), "mite stats did not connect"
+            frame = pack_msg(msg)
+            assert self.push.send(frame, 20000), "mite stats did not connect"
+            self.wire_bytes += zmtp_wire_bytes(frame)
 
     def stop(self):
-        """Stops stats, then the exporter; returns the exporter's (status, stdout, stderr)."""
+        """Stops stats, then the exporter; returns the exporter's (status, stdout, stderr).
+        Stats is stopped once it holds every frame sent (in its socket's queue, not yet read):
+        what it then does with them is the point, not how fast the kernel hands them over."""
+        wait_push_delivered(int(self.stats_in.rsplit(":", 1)[1]), self.wire_bytes)
         stop_mite(self.stats, self.folder / "stats")
         result = stop_mite(self.exporter, self.folder / "exporter")
         self.push.close(0)

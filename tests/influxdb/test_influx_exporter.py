@@ -125,8 +125,8 @@ def test_stopping_right_after_the_last_message_loses_nothing(stand_in, chain_fac
     chain = chain_factory(env)
     msgs, expected, times = _messages(seed=3)
     chain.send(msgs)
-    # No waiting: stats gets SIGINT at once (it sends its last dump on the way out), then the
-    # exporter (which writes what is queued and what it holds).
+    # No waiting on a dump: stats gets SIGINT as soon as it holds the frames (it sends its last
+    # dump on the way out), then the exporter (which writes what is queued and what it holds).
     status, _, err = chain.stop()
     assert status == 0, err[-3000:]
     sums = {}
