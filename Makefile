@@ -89,7 +89,7 @@ export MITE_IMAGE ?= $(IMAGE)
 .PHONY: image-wheels
 image-wheels: $(PY) ## the release wheel and its dependencies, for the image, in dist/image-wheels
 	rm -rf $(IMAGE_WHEELS) && mkdir -p $(IMAGE_WHEELS)
-	$(VENV)/bin/maturin build --release -q -o $(IMAGE_WHEELS)
+	$(VENV)/bin/maturin build --release --strip -q -o $(IMAGE_WHEELS)
 	$(PY) -m pip download -q --only-binary=:all: -d $(IMAGE_WHEELS) $$(ls $(IMAGE_WHEELS)/mite-*.whl)
 	rm -f $(IMAGE_WHEELS)/mite-*.whl.metadata
 

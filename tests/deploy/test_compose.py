@@ -7,6 +7,7 @@ then `make clean`). Grafana is not started: its image cannot be had without a re
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -188,25 +189,30 @@ def test_make_logs_follows_every_service(deployment):
     # Every service that has logged shows up in `make logs`, which keeps following until stopped.
     wanted = {"controller", "runner", "stats", "prometheus_exporter", "target", "prometheus"}
     lines = queue.Queue()
-    follow = subprocess.Popen(["make", "-s", "--no-print-directory", "logs"], cwd=ROOT, env=deployment.env,
+    # Debian's docker-compose is Python: unbuffered, its lines reach the pipe as they are logged.
+    env = {**deployment.env, "PYTHONUNBUFFERED": "1"}
+    follow = subprocess.Popen(["make", "-s", "--no-print-directory", "logs"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True)
     threading.Thread(target=lambda: [lines.put(line) for line in follow.stdout], daemon=True).start()
     seen = set()
     try:
         deadline = time.monotonic() + 60
-        while seen != wanted and time.monotonic() < deadline:
+        while not wanted <= seen and time.monotonic() < deadline:
             try:
                 line = lines.get(timeout=1)
             except queue.Empty:
                 continue
-            seen |= {s for s in wanted if line.startswith((f"{PROJECT}_{s}_", f"{PROJECT}-{s}-"))}
+            # "runner_2   | ..." (docker-compose v1, maybe coloured) or "mite-deploytest-runner-2 | ..."
+            prefix = re.match(rf"(?:{PROJECT}-)?([a-z_]+)[_-]\d+\s*\|", re.sub(r"\x1b\[[0-9;]*m", "", line))
+            if prefix:
+                seen.add(prefix.group(1))
         assert follow.poll() is None, "make logs stopped by itself"
     finally:
         if follow.poll() is None:
             os.killpg(follow.pid, signal.SIGTERM)
         follow.wait(30)
-    assert seen == wanted, wanted - seen
+    assert wanted <= seen, wanted - seen
 
 
 def test_clean_leaves_nothing_behind(deployment):
