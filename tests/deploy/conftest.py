@@ -19,6 +19,19 @@ PROMETHEUS_IMAGE = "mite-offline-prometheus:latest"
 MITE_IMAGE = "mite:deploy-test"
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Collected only when asked for by path (`make deploy-test`): a plain `pytest` leaves it out.
+
+    The suite builds images and runs a whole deployment (minutes, a Docker daemon), so `make test`
+    does not run it (docs/DEPLOYMENT.md, "The deployment tests").
+    """
+    here = Path(__file__).resolve().parent
+    asked = [Path(a.split("::")[0]).resolve() for a in config.args]
+    if any(a == here or here in a.parents for a in asked):
+        return None
+    return True
+
+
 def run(cmd, timeout=600, check=True, env=None, cwd=ROOT):
     """Runs `cmd`, returns its CompletedProcess; a failure shows the command's output."""
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
