@@ -175,6 +175,8 @@ def test_a_controller_without_its_scenario_says_so_and_recovers(deployment):
     deployment.compose("up", "-d", "--no-deps", "controller")
     wait_for(lambda: deployment.value("sum(rate(mite_http_response_total[10s]))"), 180, "traffic again")
     wait_for(lambda: deployment.value("sum(mite_runner_count)") == 3, 120, "the 3 runners back")
+    # A runner that waited says when the controller answered: its last line is not a stale "waiting".
+    assert "the controller at tcp://controller:14301 answered" in deployment.logs("runner")
     assert deployment.value("sum(mite_http_response_total)", at=before) == total_before
 
 
