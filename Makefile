@@ -90,3 +90,56 @@ lint: $(PY) ## rustfmt, clippy and ruff
 .PHONY: bench
 bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0
 	benchmarks/run.sh
+
+# --- Deployment: the image, docker compose, Kubernetes (docs/DEPLOYMENT.md) ------------------------
+IMAGE ?= mite:latest
+BASE_IMAGE ?= python:3.11-slim
+IMAGE_WHEELS := dist/image-wheels
+RUNNERS ?= 2
+# The services `make up` starts (default: all of docker-compose.yml).
+SERVICES ?=
+# docker compose v2 where it is installed, else Debian's docker-compose (v1).
+COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; else echo docker-compose; fi)
+export COMPOSE_PROJECT_NAME ?= mite
+export MITE_IMAGE ?= $(IMAGE)
+
+.PHONY: image-wheels
+image-wheels: $(PY) ## the release wheel and its dependencies, for the image, in dist/image-wheels
+	rm -rf $(IMAGE_WHEELS) && mkdir -p $(IMAGE_WHEELS)
+	$(VENV)/bin/maturin build --release --strip -q -o $(IMAGE_WHEELS)
+	$(PY) -m pip download -q --only-binary=:all: -d $(IMAGE_WHEELS) $$(ls $(IMAGE_WHEELS)/mite-*.whl)
+	rm -f $(IMAGE_WHEELS)/mite-*.whl.metadata
+
+.PHONY: image
+image: image-wheels ## build the mite image (IMAGE=mite:latest, BASE_IMAGE=python:3.11-slim)
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+
+.PHONY: up
+up: ## start (or rerun) the compose deployment in the background, RUNNERS=2; image from `make image`
+	MITE_RUNNERS=$(RUNNERS) $(COMPOSE) up -d --scale runner=$(RUNNERS) $(SERVICES)
+
+.PHONY: scale
+scale: ## change the number of runners of the running deployment: make scale RUNNERS=5
+	$(COMPOSE) up -d --no-deps --no-recreate --scale runner=$(RUNNERS) runner
+
+.PHONY: status
+status: ## each service's state and the last line it logged, and Prometheus's view of the exporter
+	@COMPOSE="$(COMPOSE)" deploy/status.sh
+
+.PHONY: logs
+logs: ## follow the logs of every service (the last 100 lines of each first)
+	$(COMPOSE) logs --tail=100 -f
+
+.PHONY: clean
+clean: ## stop the deployment and remove its containers, network and volumes (collected data too)
+	$(COMPOSE) down --volumes --remove-orphans --timeout 20
+
+# The deployment suite builds everything offline: a debootstrapped Debian base and a Prometheus image
+# (cached in ~/.cache/mite-deploy), the mite image from dist/image-wheels, then runs compose for real
+# and validates the Kubernetes manifests (kubectl's kustomize, kubernetes-validate's schemas).
+.PHONY: deploy-test
+deploy-test: image-wheels ## the deployment suite (about 6 min after the first run): image, compose, Kubernetes
+	scripts/ensure-debs docker.io docker-compose debootstrap prometheus
+	command -v kubectl >/dev/null || scripts/ensure-debs kubernetes-client
+	$(PY) -m pip install -q "kubernetes-validate==1.37.0" "pyyaml>=6"
+	$(PY) -m pytest -q tests/deploy

@@ -222,10 +222,15 @@ class ZmqRunnerTransport:
     def _roundtrip(self, msg, timeout):
         self._sock.send(pack_msg(msg))
         if timeout is None:
+            waited = False
             while True:
                 reply = self._sock.recv(10_000)
                 if reply is not None:
+                    if waited:
+                        # Ends the "waiting" lines, so a runner's last log line is not stale.
+                        logger.info("the controller at %s answered", self._address)
                     return unpack_msg(reply)
+                waited = True
                 logger.info("waiting for the controller at %s", self._address)
         reply = self._sock.recv(int(timeout * 1000))
         if reply is None:
