@@ -61,14 +61,14 @@ ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mit
 test: dev ref-venv ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
-	# The HTTP suite again on the loop-thread engine design, so both designs stay correct.
-	MITE_HTTP_ENGINE=loop $(PY) -m pytest -q tests/http
 
 .PHONY: lint
-lint: $(PY) ## rustfmt, clippy and ruff
+lint: $(PY) ## rustfmt, clippy, ruff, no module cycles in src/, stubs match the built extension
 	cargo fmt --check
 	cargo clippy --all-targets -q -- -D warnings
-	$(VENV)/bin/ruff check python tests
+	$(VENV)/bin/ruff check python tests scripts
+	$(PY) scripts/module_cycles.py
+	$(PY) scripts/check_stubs.py
 
 .PHONY: bench
 bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0

@@ -105,3 +105,8 @@ pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
             .extract(),
     }
 }
+
+/// Adds `main`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(main, m)?)
+}
