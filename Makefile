@@ -10,7 +10,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 
 .PHONY: help
 help: ## list the tasks
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,22 +45,39 @@ export MITE_REF_VENV
 
 .PHONY: ref-venv
 ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mite-ref-venv
-	@missing=(); \
-	[ -e /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -e /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev); \
-	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus); \
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx); \
-	if [ $${#missing[@]} -gt 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
-	fi
+	@scripts/ensure-debs libcurl4-openssl-dev prometheus nginx
 	@if [ ! -x "$(MITE_REF_VENV)/bin/mite" ]; then \
 		$(PYTHON) -m venv "$(MITE_REF_VENV)" && \
 		"$(MITE_REF_VENV)/bin/pip" install -q mite==2.11.0; \
 	fi
+	@"$(MITE_REF_VENV)/bin/pip" install -q -r tests/requirements-ref.txt
+
+# The real peers the suite starts on loopback come from Debian (each test starts its own instance
+# on free ports; nothing is left running): PostgreSQL (SQL datapools), InfluxDB 1.x, RabbitMQ
+# (mite_amqp), Chromium and chromedriver (mite_selenium, mite_playwright), the thrift compiler
+# (the finagle peer's service code). The Python libraries of
+# every extra, and the test-only ones (moto's S3 server, protocol parsers), are pinned in
+# tests/requirements.txt.
+TEST_DEBS := postgresql influxdb rabbitmq-server chromium chromium-driver thrift-compiler
+
+.PHONY: test-deps
+test-deps: $(PY) ## the Debian packages and Python libraries the test suite's real peers need
+	@scripts/ensure-debs $(TEST_DEBS)
+	$(PY) -m pip install -q -r tests/requirements.txt
 
 .PHONY: test
-test: dev ref-venv ## build, then run the Rust and Python tests
+test: dev ref-venv test-deps ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
+
+# mite 2.11.0's own test suites (test/, acurl/tests/, mite_finagle/tests/ of a sky-uk/mite checkout,
+# never committed here) run unmodified on 2.11.0 and on this package, with the same third-party
+# versions; prints the per-file table and what passes on 2.11.0 but not here. Not part of `test`.
+UPSTREAM ?=
+.PHONY: upstream-tests
+upstream-tests: dev ## mite 2.11.0's own suites on 2.11.0 and on this package: UPSTREAM=<checkout of sky-uk/mite>
+	@test -n "$(UPSTREAM)" || { echo "usage: make upstream-tests UPSTREAM=<path of a sky-uk/mite checkout>" >&2; exit 2; }
+	$(PY) scripts/upstream_tests.py $(UPSTREAM)
 
 .PHONY: lint
 lint: $(PY) ## rustfmt, clippy, ruff, no module cycles in src/, stubs match the built extension

@@ -25,6 +25,12 @@ except ImportError:
 
 logger = logging.getLogger(__name__)
 
+# Journeys inside `_amqp_context_manager`. asyncio keeps only weak references to tasks, and while
+# aio-pika's connection handshake waits, its stream reader is reachable only through a weakref
+# (asyncio's StreamReaderProtocol): the cyclic GC could destroy the pending journey task, and a
+# runner waiting for it would wait forever. Seen under `mite scenario test`; this keeps them.
+_journey_tasks = set()
+
 
 class AMQPError(MiteError):
     """An AMQP failure (the broker refused, closed the connection or a channel…) in a journey."""
@@ -76,11 +82,15 @@ class _AMQPWrapper:
 async def _amqp_context_manager(context):
     aw = _AMQPWrapper()
     aw.install(context)
+    task = asyncio.current_task()
+    if task is not None:
+        _journey_tasks.add(task)
     try:
         yield
     except aio_pika.AMQPException as e:
         raise AMQPError(f"Received an error from AMQP:\n{_describe(e)}") from e
     finally:
+        _journey_tasks.discard(task)
         aw.uninstall(context)
 
 

@@ -14,6 +14,10 @@ if _extra.thrift is not None:
 
 # Looked up by name on every call: tests replace it to pin the tags sent.
 _TAGS = count(1)
+# The tasks inside a connection. asyncio keeps tasks only weakly and a journey waiting on its
+# connection (a stream it alone references) can be collected mid-await, leaving the runner
+# waiting for it forever ("Task was destroyed but it is pending!"); this keeps them alive.
+_HELD_TASKS = set()
 # Mux tags are 23 bits (the top bit of the 3 bytes marks fragments); 0 is never a call's tag.
 _MAX_TAG = (1 << 23) - 1
 
@@ -34,14 +38,23 @@ class MiteFinagleConnection:
         self._pending = ()
 
     async def __aenter__(self):
-        self._reader, self._writer = await asyncio.open_connection(self._address, self._port)
+        self._task = asyncio.current_task()
+        _HELD_TASKS.add(self._task)
+        try:
+            self._reader, self._writer = await asyncio.open_connection(self._address, self._port)
+        except BaseException:
+            _HELD_TASKS.discard(self._task)
+            raise
         return self
 
     async def __aexit__(self, exc_type, exc, tb):
-        for task in self._pending:
-            task.cancel()
-        self._writer.close()
-        await self._writer.wait_closed()
+        try:
+            for task in self._pending:
+                task.cancel()
+            self._writer.close()
+            await self._writer.wait_closed()
+        finally:
+            _HELD_TASKS.discard(self._task)
 
     async def replies(self):
         """Yields the reply of each call made with `send`, in the order they arrive."""

@@ -3,6 +3,7 @@ send and receive as `kafka_producer_stats` / `kafka_consumer_stats` messages."""
 
 import asyncio
 import threading
+import time
 from contextlib import asynccontextmanager
 from functools import wraps
 
@@ -10,6 +11,10 @@ from . import _extra
 
 if _extra.aiokafka is not None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.errors import KafkaConnectionError
+
+# While a consumer waits for messages, how often it checks that a broker still answers.
+_PROBE_INTERVAL = 1.0
 
 
 class KafkaProducer:
@@ -52,8 +57,17 @@ class KafkaConsumer:
         await self._consumer.start()
 
     async def get_messages(self):
-        """Yields each message received; `topic` in the stats message is the subscribed tuple."""
-        async for message in self._consumer:
+        """Yields each message received; `topic` in the stats message is the subscribed tuple.
+
+        Ends when the consumer is stopped. Raises KafkaConnectionError when no broker has
+        answered for the consumer's `request_timeout_ms` (aiokafka retries forever, and a
+        journey reading from a vanished broker would never end).
+        """
+        while True:
+            try:
+                message = await self._next_message()
+            except StopAsyncIteration:
+                return
             self._context.send(
                 "kafka_consumer_stats",
                 topic=self._topics,
@@ -61,6 +75,44 @@ class KafkaConsumer:
                 offset=message.offset,
             )
             yield message
+
+    async def _next_message(self):
+        fetch = asyncio.ensure_future(self._consumer.__anext__())
+        unreachable_since = None
+        try:
+            while True:
+                done, _ = await asyncio.wait((fetch,), timeout=_PROBE_INTERVAL)
+                if done:
+                    return fetch.result()
+                if await self._broker_answers():
+                    unreachable_since = None
+                    continue
+                now = time.monotonic()
+                if unreachable_since is None:
+                    unreachable_since = now
+                elif now - unreachable_since >= self._give_up_after():
+                    raise KafkaConnectionError(
+                        f"no broker has answered for {now - unreachable_since:.0f} s "
+                        f"(request_timeout_ms={self._give_up_after() * 1000:.0f})"
+                    )
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+
+    def _give_up_after(self):
+        return getattr(self._consumer, "_request_timeout_ms", 40000) / 1000
+
+    async def _broker_answers(self):
+        client = getattr(self._consumer, "_client", None)
+        if client is None:
+            return True  # not an aiokafka client we know how to probe: wait, as 2.11 did
+        brokers = client.cluster.brokers()
+        if not brokers:
+            return True  # no metadata yet: nothing to judge by
+        for broker in brokers:
+            if await client.ready(broker.nodeId):
+                return True
+        return False
 
     async def stop(self):
         await self._consumer.stop()

@@ -207,7 +207,7 @@ const ACCEPTED: &[Case] = &[
     (&["cat", "--prettify-timestamps", "data.msgpack"], &[("--prettify-timestamps", B(true)), ("MSGPACK_FILE_PATH", S("data.msgpack")), ("cat", B(true))]),
     (&["cat", "data.msgpack"], &[("MSGPACK_FILE_PATH", S("data.msgpack")), ("cat", B(true))]),
     (&["uncat"], &[("uncat", B(true))]),
-    (&["uncat", "--message-backend=nanomsg", "--config=my.mod:loader"], &[("--config", S("my.mod:loader")), ("--message-backend", S("nanomsg")), ("uncat", B(true))]),
+    (&["uncat", "--message-backend=ZMQ", "--config=my.mod:loader"], &[("--config", S("my.mod:loader")), ("uncat", B(true))]),
     (&["influxdb", "init"], &[("influxdb", B(true)), ("init", B(true))]),
     (&["influxdb", "init", "--influxdb=3"], &[("--influxdb", S("3")), ("influxdb", B(true)), ("init", B(true))]),
     (&["--spawn=7", "--vol", "3", "--debug", "uncat"], &[("--debugging", B(true)), ("--spawn-rate", S("7")), ("--volume", S("3")), ("uncat", B(true))]),

@@ -17,6 +17,8 @@ enum Check {
     Percentiles,
     LogLevel,
     WebAddress,
+    /// `ZMQ`: the reference also took `nanomsg` when its package was installed; not offered here.
+    Backend,
 }
 
 const CHECKS: &[(&str, Check)] = &[
@@ -42,6 +44,7 @@ const CHECKS: &[(&str, Check)] = &[
     // The har converter pastes this into `await sleep(...)` of the script it writes.
     ("--sleep-time", Check::Seconds),
     ("--web-address", Check::WebAddress),
+    ("--message-backend", Check::Backend),
 ];
 
 /// Names Python's `logging` accepts as a level; WARN, FATAL and NOTSET are its aliases, which the
@@ -79,6 +82,13 @@ pub(crate) fn check(opts: &[(String, OptValue)]) -> Result<(), String> {
             Check::WebAddress => {
                 (!web_address(value)).then(|| "HOST:PORT, [IPV6]:PORT or HOST".to_string())
             }
+            Check::Backend if value == "nanomsg" => {
+                return Err(
+                    "--message-backend=nanomsg is not available in this build; ZMQ is the only message backend"
+                        .to_string(),
+                )
+            }
+            Check::Backend => (value != "ZMQ").then(|| "ZMQ".to_string()),
         };
         if let Some(expected) = expected {
             return Err(format!("{name} expects {expected}, got '{value}'"));
@@ -149,6 +159,8 @@ mod tests {
             ("prometheus_exporter --web-address=h:70000", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got 'h:70000'"),
             ("prometheus_exporter --web-address=[::1", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got '[::1'"),
             ("prometheus_exporter --web-address=[::1]:", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got '[::1]:'"),
+            ("runner --message-backend=nanomsg", "--message-backend=nanomsg is not available in this build; ZMQ is the only message backend"),
+            ("uncat --message-backend=zmq", "--message-backend expects ZMQ, got 'zmq'"),
         ];
         for (line, message) in cases {
             assert_eq!(error(line), format!("mite: error: {message}"), "{line:?}");

@@ -20,7 +20,6 @@ import msgpack
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-UPSTREAM = Path("/work/upstream-mite")
 OUR_MITE = Path(sys.executable).with_name("mite")
 REF_VENV = Path(os.environ.get("MITE_REF_VENV") or Path.home() / ".cache" / "mite-ref-venv")
 REF_MITE = REF_VENV / "bin" / "mite"
@@ -362,24 +361,3 @@ def assert_same_shapes(ours, theirs):
     for a, b in zip(ours, theirs, strict=True):
         assert shape(a) == shape(b), (a["type"], shape(a), shape(b))
         assert a["transaction"] == b["transaction"]
-
-
-def copy_upstream_tests(tmp_path):
-    """A copy of mite 2.11's test folder (never run inside the checkout itself)."""
-    dest = tmp_path / "test"
-    shutil.copytree(UPSTREAM / "test", dest, ignore=shutil.ignore_patterns("__pycache__", "perf"))
-    return dest
-
-
-def run_upstream(python, test_dir, *test_files):
-    """pytest on upstream test files, unmodified, under `python` (each test's outcome listed)."""
-    return subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "asyncio_mode=auto",
-         "-rA", "-q", *(str(test_dir / f) for f in test_files)],
-        cwd=test_dir.parent,
-        env=mite_env(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-    )  # fmt: skip

@@ -2,9 +2,10 @@
 mite 2.11.0 running the same scenario; a refusing and a vanishing broker fail journeys, not runs."""
 
 import asyncio
+import gc
 import socket
 import subprocess
-import sys
+import threading
 
 import aio_pika
 import pytest
@@ -14,10 +15,7 @@ from scenario_streams import (
     clean_env,
     errors_of,
     journey_sequences,
-    passed_tests,
-    reference_mite,
     run_both,
-    run_upstream_test,
 )
 
 JOURNEYS = 12  # examples/amqp_example.py's datapool
@@ -180,6 +178,49 @@ def test_a_broker_error_becomes_an_amqp_error_with_the_brokers_reason(broker):  
     assert "NOT_FOUND - no queue 'mite-test-no-such-queue'" in str(caught.value)
 
 
+def test_a_journey_waiting_on_the_handshake_survives_the_cyclic_gc():
+    # A broker that accepts and never answers: aio-pika's handshake waits on a stream reader
+    # that asyncio reaches only through a weakref. Like mite's runner, nothing here holds the
+    # journey's task; mite 2.11's journey is destroyed by gc.collect() and never finishes.
+    from mite_amqp import AMQPError, mite_amqp
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted, header = [], threading.Event()
+
+    def accept():
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        conn.recv(8)
+        header.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+
+    class Ctx:
+        pass
+
+    @mite_amqp
+    async def journey(ctx):
+        await ctx.amqp.connect(f"amqp://guest:guest@127.0.0.1:{listener.getsockname()[1]}/")
+
+    async def main():
+        finished = asyncio.get_running_loop().create_future()
+        asyncio.ensure_future(journey(Ctx())).add_done_callback(
+            lambda task: finished.set_result(task.exception())
+        )
+        while not header.is_set():
+            await asyncio.sleep(0.01)
+        for _ in range(10):
+            await asyncio.sleep(0)  # the client moves on to reading the broker's answer
+        gc.collect()
+        accepted[0].close()  # the broker goes away: the journey must end with an AMQPError
+        return await asyncio.wait_for(finished, 15)
+
+    try:
+        assert isinstance(asyncio.run(main()), AMQPError)
+    finally:
+        listener.close()
+
+
 def test_without_the_library_mite_says_which_extra_to_install(tmp_path):
     # An `aio_pika` package that is not there: importing it fails as a missing one does.
     blocker = tmp_path / "blocked" / "aio_pika"
@@ -205,13 +246,3 @@ def test_without_the_library_mite_says_which_extra_to_install(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == ['mite: error: mite_amqp needs the aio-pika library: '
                      'pip install "mite[amqp]"'], proc.stderr[-3000:]  # fmt: skip
-
-
-def test_upstream_amqp_tests_pass_here_wherever_they_pass_on_mite_2_11(tmp_path):
-    ref = run_upstream_test(
-        reference_mite().with_name("python"), "test_mite_amqp.py", tmp_path / "ref"
-    )
-    ours = run_upstream_test(sys.executable, "test_mite_amqp.py", tmp_path / "ours")
-    assert passed_tests(ref.stdout), ref.stdout[-3000:] + ref.stderr[-2000:]
-    assert passed_tests(ref.stdout) <= passed_tests(ours.stdout), ours.stdout[-3000:]
-    assert ours.returncode == 0, ours.stdout[-3000:]

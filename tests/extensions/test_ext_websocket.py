@@ -4,7 +4,6 @@ closes mid-stream), beside mite 2.11.0 running the same scenario."""
 import asyncio
 import socket
 import subprocess
-import sys
 import threading
 
 import pytest
@@ -13,10 +12,7 @@ from scenario_streams import (
     clean_env,
     errors_of,
     journey_sequences,
-    passed_tests,
-    reference_mite,
     run_both,
-    run_upstream_test,
 )
 from websockets.sync.server import serve
 
@@ -172,13 +168,3 @@ def test_without_the_library_mite_says_which_extra_to_install(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == ['mite: error: mite_websocket needs the websockets library: '
                      'pip install "mite[websocket]"'], proc.stderr[-3000:]  # fmt: skip
-
-
-def test_upstream_websocket_tests_pass_here_wherever_they_pass_on_mite_2_11(tmp_path):
-    ref = run_upstream_test(
-        reference_mite().with_name("python"), "test_mite_websockets.py", tmp_path / "ref"
-    )
-    ours = run_upstream_test(sys.executable, "test_mite_websockets.py", tmp_path / "ours")
-    assert passed_tests(ref.stdout), ref.stdout[-3000:] + ref.stderr[-2000:]
-    assert passed_tests(ref.stdout) <= passed_tests(ours.stdout), ours.stdout[-3000:]
-    assert ours.returncode == 0, ours.stdout[-3000:]

@@ -218,15 +218,26 @@ def test_receiver_runs_the_python_processors_fed_by_zmq(tmp_path):
             text = (tmp_path / "receiver.log").read_text()
             return "[Http Stats]" in text and "[Quick Stats]" in text and text
 
-        text = wait_for(stats_seen, "stats lines from the receiver", timeout=TIMEOUT, proc=receiver)
+        wait_for(stats_seen, "stats lines from the receiver", timeout=TIMEOUT, proc=receiver)
+        # Stopped once idle: everything pushed has been processed when the last one is logged.
+        push.send(_frame(type="debug_console_message", text="the last message"))
+        wait_for(lambda: "the last message" in (tmp_path / "receiver.log").read_text(),
+                 "the last message", proc=receiver)  # fmt: skip
     finally:
         receiver.send_signal(signal.SIGTERM)
-        receiver.wait(TIMEOUT)
-        push.close(0)
-        zctx.term()
-        log.close()
+        try:
+            receiver.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            receiver.kill()
+            receiver.wait()
+            raise AssertionError("mite receiver did not stop on SIGTERM") from None
+        finally:
+            push.close(0)
+            zctx.term()
+            log.close()
     text = (tmp_path / "receiver.log").read_text()
     assert "Traceback" not in text
+    assert receiver.returncode == 0
     assert "<WARNING> [MSG] [" in text and "logoutput.py" in text
     assert "journey=j:k\nValueError: boom\n  File j.py" in text
     assert "<WARNING> [LOUD]" in text

@@ -64,7 +64,7 @@ def _log_totals(name, result):
 def _webhook(url, path, body):
     if not url.endswith("/"):
         url += "/"
-    req = Request(f"{url}{path}", data=json.dumps(body).encode(), method="POST")
+    req = Request(f"{url}{path}", data=json.dumps(body, separators=(",", ":")).encode(), method="POST")
     with urlopen(req, timeout=10) as resp:
         return resp.status, resp.read()
 

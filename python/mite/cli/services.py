@@ -68,7 +68,7 @@ def recorder(opts):
     return 0
 
 
-class _Stop(Exception):
+class _Stop(BaseException):  # not caught by a processor's `except Exception`
     pass
 
 

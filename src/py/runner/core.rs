@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PySet, PyString, PyTuple};
 
 use crate::py::context::ctx::{Context, Ids, StopSource, Target};
 use crate::py::context::sink::MessageSink;
@@ -49,6 +49,10 @@ pub struct RunnerCore {
     waiter: Option<Py<PyAny>>,
     /// A BaseException (not Exception) that escaped a journey: the runner re-raises it.
     fatal: Option<Py<PyAny>>,
+    /// The running journeys' tasks. asyncio keeps only weak references to tasks, so a task
+    /// whose awaited future is reachable only from the task itself (a connection handshake,
+    /// say) could be collected by the cycle GC mid-journey and its journey never finish.
+    tasks: Py<PySet>,
 }
 
 #[pymethods]
@@ -66,13 +70,13 @@ impl RunnerCore {
         spec_import: Py<PyAny>,
         wrapper: Py<PyAny>,
         debug: bool,
-    ) -> Self {
+    ) -> PyResult<Self> {
         let event_loop = create_task
             .bind(py)
             .getattr("__self__")
             .ok()
             .map(Bound::unbind);
-        RunnerCore {
+        Ok(RunnerCore {
             sink,
             config,
             test,
@@ -89,7 +93,8 @@ impl RunnerCore {
             wrapper,
             waiter: None,
             fatal: None,
-        }
+            tasks: PySet::empty(py)?.unbind(),
+        })
     }
 
     /// Starts one task per `(scenario_id, scenario_data_id, journey_spec, args)`.
@@ -173,6 +178,7 @@ impl RunnerCore {
                 root,
             };
             task.call_method1(intern!(py, "add_done_callback"), (done,))?;
+            slf.borrow().tasks.bind(py).add(&task)?;
         }
         Ok(())
     }
@@ -299,6 +305,7 @@ impl Done {
     fn __call__(&self, task: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = task.py();
         let outcome = self.close_root(py, task);
+        self.core.bind(py).borrow().tasks.bind(py).discard(task)?;
         self.core.bind(py).borrow_mut().finished(
             py,
             self.scenario_id,

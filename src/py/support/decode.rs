@@ -41,6 +41,13 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 
 /// Decodes exactly one value from `raw`.
 pub fn unpack<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    // rmpv reads the never-used marker 0xc1 as nil; msgpack-python refuses it, and so does the
+    // frame scanner every socket admits frames with.
+    if raw.contains(&0xc1) && !crate::bus::scan::is_one_value(raw) {
+        return Err(PyValueError::new_err(
+            "malformed msgpack frame: reserved marker 0xc1",
+        ));
+    }
     let mut cursor = raw;
     let value = rmpv::decode::read_value(&mut cursor)
         .map_err(|e| PyValueError::new_err(format!("malformed msgpack frame: {e}")))?;
