@@ -11,6 +11,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<files::Collector>()?;
     m.add_class::<files::Recorder>()?;
     m.add_class::<services::Socket>()?;
+    m.add_function(wrap_pyfunction!(services::max_frame_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(services::run_duplicator, m)?)?;
     m.add_function(wrap_pyfunction!(services::run_exporter, m)?)?;
     m.add_function(wrap_pyfunction!(services::run_stats, m)?)?;

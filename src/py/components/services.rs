@@ -189,6 +189,13 @@ pub fn run_stats<'py>(
 }
 
 /// One ZeroMQ socket for Python code; every wait releases the GIL.
+/// The frame limit every component applies (`MITE_MAX_FRAME_BYTES`, default 64 MiB), for the
+/// Python side of the protocol to apply the same one.
+#[pyfunction]
+pub fn max_frame_bytes() -> usize {
+    transport::max_frame_bytes()
+}
+
 #[pyclass(module = "mite._native")]
 pub struct Socket {
     sock: std::sync::Mutex<Option<zmq::Socket>>,
