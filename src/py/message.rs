@@ -23,7 +23,7 @@ pub trait FieldWriter {
 /// One message's own fields, in mite 2.11's order.
 pub trait MessageFields<'py> {
     /// How many fields `write` writes (a msgpack map states its length first).
-    fn len(&self) -> usize;
+    fn count(&self) -> usize;
     /// The fields a user named, if any: one that repeats a key every message gets sends the
     /// message through the dict encoder, so the key order is what Python's dict update gives.
     fn user_fields(&self) -> Option<&Bound<'py, PyDict>>;
@@ -34,7 +34,7 @@ pub trait MessageFields<'py> {
 pub struct Kwargs<'a, 'py>(pub Option<&'a Bound<'py, PyDict>>);
 
 impl<'py> MessageFields<'py> for Kwargs<'_, 'py> {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         self.0.map_or(0, |d| d.len())
     }
 
@@ -58,7 +58,7 @@ pub struct TxnFields {
 }
 
 impl<'py> MessageFields<'py> for TxnFields {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         3
     }
 

@@ -199,7 +199,7 @@ impl Context {
         });
         match &self.target {
             Target::Native(sink) if !collides => {
-                let n = (fields.len() + 4 + self.ids.keys.len()) as u32;
+                let n = (fields.count() + 4 + self.ids.keys.len()) as u32;
                 let mut out = Vec::with_capacity(160 + self.ids.encoded.len());
                 rmp::encode::write_map_len(&mut out, n).expect("Vec write");
                 fields.write(&mut MsgpackWriter(&mut out))?;

@@ -33,7 +33,7 @@ pub struct HttpMetrics<'a, 'py> {
 }
 
 impl<'py> MessageFields<'py> for HttpMetrics<'_, 'py> {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         HTTP_NAMES.len() + self.extra.map_or(0, |e| e.len())
     }
 
