@@ -253,11 +253,17 @@ async def _selenium_context_manager(context, wire):
                     delattr(context, attribute)
 
 
+# selenium-wire 4.6.5 (archived) imports only beside these 2022 releases, so no extra ships it.
+_SELENIUM_WIRE_INSTALL = (
+    'pip install selenium-wire==4.6.5 "blinker<1.8" "pyOpenSSL<22.1" "cryptography<39"'
+)
+
+
 def _require_seleniumwire():
     try:
         importlib.import_module("seleniumwire.webdriver")
     except ModuleNotFoundError as e:
-        error = missing(e, "seleniumwire", "selenium_wire", "mite_selenium(wire=True)")
+        error = missing(e, "seleniumwire", None, "mite_selenium(wire=True)", _SELENIUM_WIRE_INSTALL)
         raise (error or e) from None
 
 
