@@ -69,8 +69,6 @@ test-deps: $(PY) ## the Debian packages and Python libraries the test suite's re
 test: dev ref-venv test-deps ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
-	# The HTTP suite again on the loop-thread engine design, so both designs stay correct.
-	MITE_HTTP_ENGINE=loop $(PY) -m pytest -q tests/http
 
 # mite 2.11.0's own test suites (test/, acurl/tests/, mite_finagle/tests/ of a sky-uk/mite checkout,
 # never committed here) run unmodified on 2.11.0 and on this package, with the same third-party
@@ -82,10 +80,12 @@ upstream-tests: dev ## mite 2.11.0's own suites on 2.11.0 and on this package: U
 	$(PY) scripts/upstream_tests.py $(UPSTREAM)
 
 .PHONY: lint
-lint: $(PY) ## rustfmt, clippy and ruff
+lint: $(PY) ## rustfmt, clippy, ruff, no module cycles in src/, stubs match the built extension
 	cargo fmt --check
 	cargo clippy --all-targets -q -- -D warnings
-	$(VENV)/bin/ruff check python tests
+	$(VENV)/bin/ruff check python tests scripts
+	$(PY) scripts/module_cycles.py
+	$(PY) scripts/check_stubs.py
 
 .PHONY: bench
 bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0

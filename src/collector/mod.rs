@@ -2,7 +2,7 @@
 pub mod cat;
 mod json;
 
-pub use json::{frame_to_json, py_float_repr, value_to_json};
+pub use json::{frame_to_json, value_to_json};
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};

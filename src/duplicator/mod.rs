@@ -14,9 +14,8 @@ use crate::bus::pyfmt::py_str;
 use crate::log;
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
-use output::Output;
+use output::{Output, LOGGER};
 
-const LOGGER: &str = "mite.duplicator";
 /// Frames taken from the input per wake-up, so outputs are serviced between bursts.
 const BURST: usize = 4096;
 const TICK_MS: i64 = 100;

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use rmpv::Value;
 
 use super::model::{Metric, Model, Series, Val};
+use crate::bus::float::py_float_repr;
 use crate::bus::pyfmt::py_str;
-use crate::collector::py_float_repr;
 use crate::stats::Num;
 
 fn val_str(v: &Val) -> String {

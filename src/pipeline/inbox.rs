@@ -4,7 +4,15 @@ use std::sync::Mutex;
 
 use crossbeam_channel::Sender;
 
-use super::Item;
+/// What travels to the pipeline thread.
+pub enum Item {
+    /// Encoded messages, oldest first.
+    Batch(Vec<Vec<u8>>),
+    /// A frame for the collector only, after the `--collector-filter` gave its verdict.
+    Collect { raw: Vec<u8>, keep: bool },
+    /// Everything has been sent: drain, flush and stop.
+    Close,
+}
 
 /// A batch is sent when it holds this many frames; the pipeline thread also takes a partial
 /// batch on each tick, so a frame waits at most one tick.

@@ -4,7 +4,7 @@ mod forward;
 mod inbox;
 mod messages;
 
-pub use inbox::Inbox;
+pub use inbox::{Inbox, Item};
 
 use std::collections::BTreeMap;
 use std::io;
@@ -20,16 +20,6 @@ use crate::collector::{Collector, CollectorConfig};
 use crate::recorder::Recorder;
 use crate::report::console::{ConsoleConfig, RequestStats};
 use crate::report::log::unix_now;
-
-/// What travels to the pipeline thread.
-pub enum Item {
-    /// Encoded messages, oldest first.
-    Batch(Vec<Vec<u8>>),
-    /// A frame for the collector only, after the `--collector-filter` gave its verdict.
-    Collect { raw: Vec<u8>, keep: bool },
-    /// Everything has been sent: drain, flush and stop.
-    Close,
-}
 
 /// Which consumers run, and how.
 #[derive(Clone, Debug, Default)]

@@ -2,7 +2,12 @@
 //! run can be checked end to end (`received` in one component = `forwarded` by the one before).
 use std::fmt::Write;
 
-use super::Reject;
+/// Why a frame was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reject {
+    Malformed,
+    Oversize,
+}
 
 /// Frames by fate. `dropped` is always the sum of the three reasons.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

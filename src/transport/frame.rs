@@ -2,17 +2,10 @@
 //! value, no larger than the frame limit.
 use std::sync::OnceLock;
 
-use super::Counts;
+use super::counts::{Counts, Reject};
 use crate::bus::scan::is_one_value;
 use crate::log;
 use crate::report::log::Level;
-
-/// Why a frame was skipped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reject {
-    Malformed,
-    Oversize,
-}
 
 /// Largest frame accepted, from `MITE_MAX_FRAME_BYTES` (default 64 MiB).
 // NOTE: mite's largest legitimate frames are `data_created` records and exception stack traces,

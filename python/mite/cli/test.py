@@ -9,14 +9,12 @@ import signal
 import sys
 import tracemalloc
 
-from .._errors import UnavailableError
 from .._native import LocalPipeline, unpack_msg
 from ..controller import Controller
 from ..datapools import SingleRunDataPoolWrapper
-from ..exceptions import InfluxConfigError
 from ..logoutput import NATIVE
 from ..scenario import ScenarioError
-from ..utils import SpecError, spec_import
+from ..utils import spec_import
 from ..volume_model import oneshot_vm
 from .common import (
     UsageError,
@@ -319,20 +317,10 @@ def _journey(opts, run_once):
 
 
 def run(opts):
-    """Entry point from the native command line; returns the exit status."""
-    level = (opts.get("--log-level") or "INFO").upper()
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    if not opts.get("--exclude-working-directory"):
-        sys.path.insert(0, os.getcwd())
-    try:
-        if opts.get("scenario"):
-            name, scenarios, config = _scenario_test(opts)
-        else:
-            name, scenarios, config = _journey(opts, run_once=bool(opts.get("run")))
-        return test_scenarios(name, opts, scenarios, config)
-    except (SpecError, UsageError) as e:
-        print(f"mite: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, InfluxConfigError, UnavailableError) as e:
-        print(f"mite: error: {e}", file=sys.stderr)
-        return 1
+    """`mite scenario test`, `mite journey test|run` (from `mite.cli.commands`); returns the exit
+    status. Errors it lets out get their line and status there."""
+    if opts.get("scenario"):
+        name, scenarios, config = _scenario_test(opts)
+    else:
+        name, scenarios, config = _journey(opts, run_once=bool(opts.get("run")))
+    return test_scenarios(name, opts, scenarios, config)

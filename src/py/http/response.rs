@@ -8,8 +8,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt, PyTraverseError, PyVisit};
 
-use super::http::lookup;
+use super::acurl::helpers;
 use crate::http::Transfer;
+use crate::py::support::lookup::lookup;
 
 /// What a request asked for that stays the same across its redirects (for `response.request`).
 pub struct Asked {
@@ -40,8 +41,8 @@ impl Hop {
 
 #[pyclass(frozen, module = "acurl", name = "Response")]
 pub struct Response {
-    pub(crate) transfer: Transfer,
-    pub(crate) hop: Hop,
+    pub transfer: Transfer,
+    pub hop: Hop,
     asked: Arc<Asked>,
     session: Py<PyAny>,
     prev: OnceLock<Py<Response>>,
@@ -231,12 +232,11 @@ impl Response {
     /// Case-insensitive; repeated headers (Set-Cookie too) joined with ", ", as acurl does.
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        static CID: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let d = PyDict::new(py);
         for (k, v) in self.grouped() {
             d.set_item(k, v)?;
         }
-        lookup(py, &CID, "acurl._headers", "CaseInsensitiveDict")?.call1((d,))
+        helpers(py)?.case_insensitive_dict.bind(py).call1((d,))
     }
 
     #[getter]
@@ -278,11 +278,10 @@ impl Response {
     /// What was asked (`acurl.Request`), made when first read.
     #[getter]
     fn request<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        static REQUEST: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         if let Some(r) = self.request.get() {
             return Ok(r.bind(py).clone());
         }
-        let cls = lookup(py, &REQUEST, "acurl._request", "Request")?;
+        let cls = helpers(py)?.request.bind(py);
         let a = &self.asked;
         let args = (
             self.hop.method.clone_ref(py),

@@ -1,21 +1,21 @@
 //! What `session.get(url, ...)` returns: a native coroutine. It checks the arguments as acurl's
 //! `_outer_request` did (errors surface when awaited, as they did from the coroutine), submits
-//! the transfer when first awaited and yields a `RequestFuture` (`http_future.rs`) to the task.
+//! the transfer when first awaited and yields a `RequestFuture` (`future.rs`) to the task.
 //! Resumed, it builds the `Response`, runs the callbacks (and `http_metrics`) inside the
 //! awaiting task, and follows redirects. Two Python objects per request (this and its future)
 //! instead of two coroutines, a `Request`, two response objects and a loop future.
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::http::{acurl_error, lookup, CurlEngine};
-use super::http_args::{method_bytes, plan, Args, Plan};
-use super::http_future::RequestFuture;
-use super::http_journey::exception;
-use super::http_response::Response;
-use super::http_session::Session;
+use super::acurl::{acurl_error, request_error};
+use super::args::{method_bytes, plan, Args, Plan};
+use super::engine::CurlEngine;
+use super::future::RequestFuture;
+use super::response::Response;
+use super::session::Session;
+use crate::py::support::aio::thrown;
 
 // Not boxed: the state lives inside the Python object and moves only within it; a box would be
 // one more allocation per request.
@@ -37,12 +37,6 @@ pub struct RequestCoro {
     state: State,
     /// What the awaiting task waits on (made at the first hop, reused by redirects).
     future: Option<Py<RequestFuture>>,
-}
-
-fn request_error(py: Python<'_>, message: &str) -> PyResult<PyErr> {
-    static ERR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let cls = lookup(py, &ERR, "acurl._errors", "RequestError")?;
-    Ok(PyErr::from_value(cls.call1((message,))?))
 }
 
 impl RequestCoro {
@@ -213,7 +207,7 @@ impl RequestCoro {
         tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         self.state = State::Done;
-        Err(exception(typ, val, tb)?)
+        Err(thrown(typ, val, tb)?)
     }
 
     fn close(&mut self) {
@@ -233,4 +227,92 @@ impl RequestCoro {
         self.state = State::Done;
         self.future = None;
     }
+}
+
+/// acurl's request methods: each makes the coroutine above.
+#[pymethods]
+impl Session {
+    #[pyo3(signature = (url, **kwargs))]
+    fn get<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"GET", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn post<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"POST", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn put<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"PUT", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn patch<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"PATCH", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn delete<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"DELETE", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn head<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"HEAD", url, kwargs)
+    }
+
+    #[pyo3(signature = (url, **kwargs))]
+    fn options<'py>(
+        slf: &Bound<'py, Self>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        verb(slf, b"OPTIONS", url, kwargs)
+    }
+
+    /// acurl's generic entry point: `method` is bytes (`b"GET"`).
+    #[pyo3(signature = (method, url, **kwargs))]
+    fn _outer_request<'py>(
+        slf: &Bound<'py, Self>,
+        method: &Bound<'py, PyAny>,
+        url: &Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<RequestCoro> {
+        let method = method.cast::<PyBytes>().ok().map(|m| m.clone().unbind());
+        RequestCoro::with_method(slf, method, url, kwargs)
+    }
+}
+
+fn verb<'py>(
+    session: &Bound<'py, Session>,
+    method: &'static [u8],
+    url: &Bound<'py, PyAny>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<RequestCoro> {
+    RequestCoro::new(session, method_bytes(session.py(), method)?, url, kwargs)
 }

@@ -9,10 +9,11 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
-use super::http::lookup;
-use super::http_response::{Asked, Hop};
-use super::http_session::Session;
+use super::acurl::helpers;
+use super::response::{Asked, Hop};
+use super::session::Session;
 use crate::http::{HttpVersion, RequestSpec};
+use crate::py::support::lookup::lookup;
 
 const METHODS: [&[u8]; 7] = [
     b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS",
@@ -30,17 +31,17 @@ pub fn method_bytes(py: Python<'_>, method: &[u8]) -> PyResult<Py<PyBytes>> {
 }
 
 /// Everything one request needs, checked.
-pub(crate) struct Plan {
-    pub(crate) spec: RequestSpec,
-    pub(crate) asked: Arc<Asked>,
-    pub(crate) hop: Hop,
-    pub(crate) allow_redirects: bool,
-    pub(crate) redirects_left: f64,
+pub struct Plan {
+    pub spec: RequestSpec,
+    pub asked: Arc<Asked>,
+    pub hop: Hop,
+    pub allow_redirects: bool,
+    pub redirects_left: f64,
 }
 
 /// The keyword arguments acurl's request methods take.
 #[derive(Default)]
-pub(crate) struct Args<'py> {
+pub struct Args<'py> {
     headers: Option<Bound<'py, PyAny>>,
     cookies: Option<Bound<'py, PyAny>>,
     auth: Option<Bound<'py, PyAny>>,
@@ -55,7 +56,7 @@ pub(crate) struct Args<'py> {
 
 impl<'py> Args<'py> {
     /// Unknown names fail at once, as binding a Python call's arguments does.
-    pub(crate) fn parse(kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Self> {
+    pub fn parse(kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Self> {
         let mut a = Args::default();
         for (k, v) in kwargs.into_iter().flat_map(|d| d.iter()) {
             let v = (!v.is_none()).then_some(v);
@@ -133,7 +134,7 @@ fn http_version(v: &Bound<'_, PyAny>) -> PyResult<HttpVersion> {
 }
 
 /// Checks and converts the arguments in the order acurl's `_outer_request` did.
-pub(crate) fn plan<'py>(
+pub fn plan<'py>(
     session: &Bound<'py, Session>,
     method: Option<Py<PyBytes>>,
     url: &Bound<'py, PyAny>,
@@ -191,8 +192,7 @@ pub(crate) fn plan<'py>(
     }
     let mut cookie_lines = Vec::new();
     if let Some(c) = a.cookies.as_ref().filter(|c| c.is_truthy().unwrap_or(true)) {
-        static FOR_URL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let for_url = lookup(py, &FOR_URL, "acurl._cookies", "session_cookie_for_url")?;
+        let for_url = helpers(py)?.session_cookie_for_url.bind(py);
         for item in c.call_method0(intern!(py, "items"))?.try_iter()? {
             let (k, v): (Bound<PyAny>, Bound<PyAny>) = item?.extract()?;
             let cookie = for_url.call1((url, k, v))?;

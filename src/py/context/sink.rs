@@ -7,9 +7,9 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use super::encode::pack;
 use crate::collector::CollectorConfig;
 use crate::pipeline::{Inbox, Item, Pipeline, PipelineConfig};
+use crate::py::support::encode::pack;
 use crate::report::console::ConsoleConfig;
 use crate::report::summary::{broken_thresholds, render_report, Thresholds};
 

@@ -1,41 +1,17 @@
 //! `ctx.transaction(name)`: an async context manager whose enter and exit never suspend, so it
 //! costs no coroutine and no task switch; exceptions are reported as mite 2.11 reports them.
+//! `Context.transaction` is defined here, beside what it makes, so the context does not depend
+//! on its transactions.
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use super::context::{Context, Fields};
-use super::txnvar;
+use super::ctx::Context;
+use crate::py::message::{Kwargs, TxnFields};
+use crate::py::support::aio::{ready, Ready};
+use crate::py::support::txnvar;
 use crate::report::log::unix_now;
-
-/// An awaitable that is already done and yields `None`.
-#[pyclass(frozen, module = "mite._native")]
-pub struct Ready;
-
-#[pymethods]
-impl Ready {
-    fn __await__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __iter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __next__(&self) -> Option<()> {
-        None
-    }
-}
-
-static READY: PyOnceLock<Py<Ready>> = PyOnceLock::new();
-
-/// The shared finished awaitable (it holds no state, so one serves every await).
-pub fn ready(py: Python<'_>) -> PyResult<Py<Ready>> {
-    Ok(READY
-        .get_or_try_init(py, || Py::new(py, Ready))?
-        .clone_ref(py))
-}
 
 #[pyclass(module = "mite.context")]
 pub struct Transaction {
@@ -106,7 +82,7 @@ pub fn report_exception(
     ctx.send_with(
         py,
         PyString::new(py, kind).as_any(),
-        Fields::Dict(Some(&fields)),
+        &Kwargs(Some(&fields)),
         txn,
     )?;
     if ctx.debug {
@@ -136,7 +112,7 @@ pub fn send_txn(
     had_error: bool,
     txn: Option<(&Bound<'_, PyAny>, &Bound<'_, PyAny>)>,
 ) -> PyResult<()> {
-    let fields = Fields::Txn {
+    let fields = TxnFields {
         start,
         end: unix_now(),
         had_error,
@@ -145,7 +121,7 @@ pub fn send_txn(
     let kind = TXN
         .get_or_init(py, || PyString::intern(py, "txn").unbind())
         .bind(py);
-    ctx.send_with(py, kind.as_any(), fields, txn)
+    ctx.send_with(py, kind.as_any(), &fields, txn)
 }
 
 #[pymethods]
@@ -193,5 +169,17 @@ impl Transaction {
         reported?;
         sent?;
         ready(py)
+    }
+}
+
+#[pymethods]
+impl Context {
+    /// `async with ctx.transaction(name):` — nested names join with " :: ".
+    fn transaction(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Transaction> {
+        let name = match name.cast::<PyString>() {
+            Ok(s) => s.clone(),
+            Err(_) => name.str()?,
+        };
+        Ok(Transaction::new(slf.clone().unbind(), name.unbind()))
     }
 }

@@ -9,10 +9,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySet, PyString, PyTuple};
 
-use super::context::{Context, Ids, StopSource, Target};
-use super::sink::MessageSink;
-use super::transaction::{classify, report_exception, send_txn};
-use super::txnvar;
+use crate::py::context::ctx::{Context, Ids, StopSource, Target};
+use crate::py::context::sink::MessageSink;
+use crate::py::context::transaction::{classify, report_exception, send_txn};
+use crate::py::support::txnvar;
 use crate::report::log::unix_now;
 
 fn root_name(py: Python<'_>) -> &Bound<'_, PyString> {
@@ -291,7 +291,7 @@ impl RunnerCore {
 
 /// The done-callback of one journey task.
 #[pyclass(frozen, module = "mite._native")]
-struct Done {
+pub struct Done {
     core: Py<RunnerCore>,
     ctx: Py<Context>,
     scenario_id: i64,
@@ -341,11 +341,4 @@ impl Done {
         }
         send_txn(py, ctx, *start, had_error, txn)
     }
-}
-
-/// Registers the runner's classes.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<RunnerCore>()?;
-    m.add_class::<Done>()?;
-    Ok(())
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use super::encode::{write_obj, write_str};
 use super::sink::MessageSink;
-use super::txnvar;
+use crate::py::message::{to_dict, Kwargs, MessageFields, MsgpackWriter};
+use crate::py::support::encode::{pack, write_obj, write_str};
+use crate::py::support::txnvar;
 use crate::report::log::unix_now;
 
 /// Where a context's messages go.
@@ -110,24 +111,6 @@ pub enum StopSource {
     Callable(Py<PyAny>),
 }
 
-/// The fields of one message before the ones every message gets.
-pub enum Fields<'a, 'py> {
-    /// `ctx.send(type, **fields)`.
-    Dict(Option<&'a Bound<'py, PyDict>>),
-    /// `http_metrics`: libcurl's numbers written straight to msgpack, then the callback's fields.
-    Http {
-        transfer: &'a crate::http::Transfer,
-        method: &'a [u8],
-        extra: Option<&'a Bound<'py, PyDict>>,
-    },
-    /// The `txn` message: written straight to msgpack, no dict.
-    Txn {
-        start: f64,
-        end: f64,
-        had_error: bool,
-    },
-}
-
 const RESERVED: [&str; 4] = ["type", "time", "transaction", "transaction_id"];
 
 #[pyclass(dict, subclass, frozen, module = "mite.context", name = "Context")]
@@ -187,11 +170,11 @@ impl Context {
     }
 
     /// Sends a message; `txn` overrides the transaction read from the ContextVar.
-    pub fn send_with(
+    pub fn send_with<'py, F: MessageFields<'py>>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         msg_type: &Bound<'_, PyAny>,
-        fields: Fields<'_, '_>,
+        fields: &F,
         txn: Option<(&Bound<'_, PyAny>, &Bound<'_, PyAny>)>,
     ) -> PyResult<()> {
         let current;
@@ -206,12 +189,7 @@ impl Context {
             }
         };
         let now = unix_now();
-        let dict = match &fields {
-            Fields::Dict(d) => *d,
-            Fields::Http { extra, .. } => *extra,
-            Fields::Txn { .. } => None,
-        };
-        let collides = dict.is_some_and(|f| {
+        let collides = fields.user_fields().is_some_and(|f| {
             f.iter().any(
                 |(k, _)| match k.cast::<PyString>().ok().and_then(|s| s.to_str().ok()) {
                     Some(k) => RESERVED.contains(&k) || self.ids.has_key(k),
@@ -221,48 +199,10 @@ impl Context {
         });
         match &self.target {
             Target::Native(sink) if !collides => {
-                let n_fields = match &fields {
-                    Fields::Dict(d) => d.map_or(0, |f| f.len()),
-                    Fields::Http { extra, .. } => {
-                        super::http::HTTP_FIELDS + extra.map_or(0, |f| f.len())
-                    }
-                    Fields::Txn { .. } => 3,
-                };
-                let n = (n_fields + 4 + self.ids.keys.len()) as u32;
+                let n = (fields.count() + 4 + self.ids.keys.len()) as u32;
                 let mut out = Vec::with_capacity(160 + self.ids.encoded.len());
                 rmp::encode::write_map_len(&mut out, n).expect("Vec write");
-                match &fields {
-                    Fields::Dict(Some(f)) => {
-                        for (k, v) in f.iter() {
-                            write_obj(&mut out, &k)?;
-                            write_obj(&mut out, &v)?;
-                        }
-                    }
-                    Fields::Dict(None) => {}
-                    Fields::Http {
-                        transfer,
-                        method,
-                        extra,
-                    } => {
-                        super::http::write_http_fields(&mut out, transfer, method);
-                        for (k, v) in extra.iter().flat_map(|d| d.iter()) {
-                            write_obj(&mut out, &k)?;
-                            write_obj(&mut out, &v)?;
-                        }
-                    }
-                    Fields::Txn {
-                        start,
-                        end,
-                        had_error,
-                    } => {
-                        write_str(&mut out, "start_time");
-                        rmp::encode::write_f64(&mut out, *start).expect("Vec write");
-                        write_str(&mut out, "end_time");
-                        rmp::encode::write_f64(&mut out, *end).expect("Vec write");
-                        write_str(&mut out, "had_error");
-                        rmp::encode::write_bool(&mut out, *had_error).expect("Vec write");
-                    }
-                }
+                fields.write(&mut MsgpackWriter(&mut out))?;
                 write_str(&mut out, "type");
                 write_obj(&mut out, msg_type)?;
                 write_str(&mut out, "time");
@@ -277,39 +217,14 @@ impl Context {
             }
             target => {
                 // The dict path keeps Python's key order when a field repeats an id key.
-                let d = match fields {
-                    Fields::Dict(Some(f)) => f.copy()?,
-                    Fields::Dict(None) => PyDict::new(py),
-                    Fields::Http {
-                        transfer,
-                        method,
-                        extra,
-                    } => {
-                        let d = super::http::http_fields_dict(py, transfer, method)?;
-                        if let Some(e) = extra {
-                            d.update(e.as_mapping())?;
-                        }
-                        d
-                    }
-                    Fields::Txn {
-                        start,
-                        end,
-                        had_error,
-                    } => {
-                        let d = PyDict::new(py);
-                        d.set_item("start_time", start)?;
-                        d.set_item("end_time", end)?;
-                        d.set_item("had_error", had_error)?;
-                        d
-                    }
-                };
+                let d = to_dict(py, fields)?;
                 d.set_item("type", msg_type)?;
                 d.set_item("time", now)?;
                 d.update(self.ids.dict(py)?.as_mapping())?;
                 d.set_item("transaction", txn_name)?;
                 d.set_item("transaction_id", txn_id)?;
                 match target {
-                    Target::Native(sink) => sink.get().push(super::encode::pack(d.as_any())?),
+                    Target::Native(sink) => sink.get().push(pack(d.as_any())?),
                     Target::Python(f) => {
                         f.bind(py).call1((d,))?;
                     }
@@ -386,21 +301,6 @@ impl Context {
         r#type: &Bound<'_, PyAny>,
         msg: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        self.send_with(py, r#type, Fields::Dict(msg), None)
-    }
-
-    /// `async with ctx.transaction(name):` — nested names join with " :: ".
-    fn transaction(
-        slf: &Bound<'_, Self>,
-        name: &Bound<'_, PyAny>,
-    ) -> PyResult<super::transaction::Transaction> {
-        let name = match name.cast::<PyString>() {
-            Ok(s) => s.clone(),
-            Err(_) => name.str()?,
-        };
-        Ok(super::transaction::Transaction::new(
-            slf.clone().unbind(),
-            name.unbind(),
-        ))
+        self.send_with(py, r#type, &Kwargs(msg), None)
     }
 }

@@ -1,22 +1,24 @@
 //! `acurl.Session` (one cookie jar on one engine) and the journey sessions `@mite_http` hands
-//! out: a session, found or made for the running loop, in one native call per journey.
+//! out: a session, found or made for the running loop, in one native call per journey. The
+//! request methods (`get`, `post`, ...) are defined with the request they make (`request.rs`).
 use std::collections::HashMap;
 
 use pyo3::exceptions::{PyAttributeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
-use super::context::Context;
-use super::http::{lookup, CurlEngine};
-use super::http_args::method_bytes;
-use super::http_request::RequestCoro;
+use super::acurl::helpers;
+use super::engine::CurlEngine;
+use super::metrics::send_http_metrics;
+use super::response::Response;
 use crate::http::SessionId;
+use crate::py::context::ctx::Context;
+use crate::py::support::aio::running_loop;
 
 /// What `@mite_http` adds to a session: the context its `http_metrics` go to, the
 /// `cb(response, additional_metrics)` callback and the metrics dict (made when first wanted).
-struct Journey {
+struct JourneyHooks {
     ctx: Py<PyAny>,
     callback: Option<Py<PyAny>>,
     metrics: Option<Py<PyAny>>,
@@ -24,13 +26,13 @@ struct Journey {
 
 #[pyclass(module = "acurl", name = "Session", dict, weakref, subclass)]
 pub struct Session {
-    pub(crate) engine: Py<CurlEngine>,
+    pub engine: Py<CurlEngine>,
     id: Option<SessionId>,
-    pub(crate) timeout: Option<Py<PyAny>>,
-    pub(crate) http_version: Option<Py<PyAny>>,
-    pub(crate) verify: bool,
+    pub timeout: Option<Py<PyAny>>,
+    pub http_version: Option<Py<PyAny>>,
+    pub verify: bool,
     response_callback: Option<Py<PyAny>>,
-    journey: Option<Journey>,
+    journey: Option<JourneyHooks>,
 }
 
 impl Session {
@@ -47,17 +49,14 @@ impl Session {
     }
 
     /// The session id, or an error once closed.
-    pub(crate) fn id(&self) -> PyResult<SessionId> {
+    pub fn id(&self) -> PyResult<SessionId> {
         self.id
             .ok_or_else(|| PyValueError::new_err("the session is closed"))
     }
 
     /// Runs the callbacks for one response: acurl's `response_callback(r)`, or for a journey
     /// session the journey's `cb(r, additional_metrics)` and then its `http_metrics` message.
-    pub(crate) fn notify(
-        slf: &Bound<'_, Self>,
-        response: &Bound<'_, super::http_response::Response>,
-    ) -> PyResult<()> {
+    pub fn notify(slf: &Bound<'_, Self>, response: &Bound<'_, Response>) -> PyResult<()> {
         let py = slf.py();
         let (acurl_cb, ctx, cb) = {
             let s = slf.borrow();
@@ -90,7 +89,7 @@ impl Session {
             .as_ref()
             .and_then(|j| j.metrics.as_ref().map(|m| m.clone_ref(py)));
         let r = response.get();
-        super::http::send_http_metrics(
+        send_http_metrics(
             ctx.bind(py),
             &r.transfer,
             r.hop.method.bind(py).as_bytes(),
@@ -119,20 +118,10 @@ impl Session {
             }
         }
     }
-
-    fn request<'py>(
-        slf: &Bound<'py, Self>,
-        method: &'static [u8],
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        RequestCoro::new(slf, method_bytes(slf.py(), method)?, url, kwargs)
-    }
 }
 
 fn cookie_dict<'py>(py: Python<'py>, lines: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
-    static PARSE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let parse = lookup(py, &PARSE, "acurl._cookies", "parse_cookie_string")?;
+    let parse = helpers(py)?.parse_cookie_string.bind(py);
     let d = PyDict::new(py);
     for line in lines {
         let c = parse.call1((line,))?;
@@ -166,81 +155,6 @@ impl Session {
         s.timeout = timeout;
         s.http_version = http_version;
         Ok(s)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn get<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"GET", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn post<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"POST", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn put<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"PUT", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn patch<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"PATCH", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn delete<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"DELETE", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn head<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"HEAD", url, kwargs)
-    }
-
-    #[pyo3(signature = (url, **kwargs))]
-    fn options<'py>(
-        slf: &Bound<'py, Self>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        Self::request(slf, b"OPTIONS", url, kwargs)
-    }
-
-    /// acurl's generic entry point: `method` is bytes (`b"GET"`).
-    #[pyo3(signature = (method, url, **kwargs))]
-    fn _outer_request<'py>(
-        slf: &Bound<'py, Self>,
-        method: &Bound<'py, PyAny>,
-        url: &Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<RequestCoro> {
-        let method = method.cast::<PyBytes>().ok().map(|m| m.clone().unbind());
-        RequestCoro::with_method(slf, method, url, kwargs)
     }
 
     /// Releases the cookie jar (also done when the session is collected).
@@ -345,7 +259,7 @@ impl Drop for Session {
 }
 
 /// One loop's engine: the loop (kept alive), its `CurlWrapper`, the engine, TLS checks on.
-struct LoopEngine {
+struct LoopEntry {
     event_loop: Py<PyAny>,
     wrapper: Py<PyAny>,
     engine: Py<CurlEngine>,
@@ -358,13 +272,8 @@ struct LoopEngine {
 pub struct JourneySessions {
     factory: Py<PyAny>,
     /// Keyed by the loop's address; the loop is kept alive by the entry, so it is not reused.
-    engines: HashMap<usize, LoopEngine>,
+    engines: HashMap<usize, LoopEntry>,
     last: Option<(usize, Py<CurlEngine>, bool)>,
-}
-
-fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    static GET: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    lookup(py, &GET, "asyncio", "get_running_loop")?.call0()
 }
 
 #[pymethods]
@@ -379,7 +288,7 @@ impl JourneySessions {
     }
 
     /// A fresh session (empty jar) for the journey on the running loop, set as `ctx.http`.
-    pub(crate) fn open<'py>(&mut self, ctx: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Session>> {
+    pub fn open<'py>(&mut self, ctx: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Session>> {
         let py = ctx.py();
         let runner_loop = ctx
             .cast::<Context>()
@@ -401,7 +310,7 @@ impl JourneySessions {
                         .cast_into::<CurlEngine>()?;
                     self.engines.insert(
                         key,
-                        LoopEngine {
+                        LoopEntry {
                             event_loop: loop_.unbind(),
                             wrapper: wrapper.unbind(),
                             engine: engine.unbind(),
@@ -415,7 +324,7 @@ impl JourneySessions {
             }
         };
         let mut s = Session::make(engine.bind(py), verify)?;
-        s.journey = Some(Journey {
+        s.journey = Some(JourneyHooks {
             ctx: ctx.clone().unbind(),
             callback: None,
             metrics: None,
@@ -426,11 +335,7 @@ impl JourneySessions {
     }
 
     /// Ends the journey's session and takes `ctx.http` away (even when the journey raised).
-    pub(crate) fn close(
-        &self,
-        ctx: &Bound<'_, PyAny>,
-        session: &Bound<'_, Session>,
-    ) -> PyResult<()> {
+    pub fn close(&self, ctx: &Bound<'_, PyAny>, session: &Bound<'_, Session>) -> PyResult<()> {
         session.borrow_mut()._release(ctx.py());
         ctx.delattr(intern!(ctx.py(), "http"))
     }

@@ -3,13 +3,14 @@
 //! journey's own coroutine with `PyIter_Send`, and closes the session however it ends: what
 //! `async def wrapper(ctx, *a, **kw): open; try: return await func(ctx, *a, **kw) finally: close`
 //! did, without a Python frame, a coroutine and the `*args, **kwargs` repacking per journey.
-use pyo3::exceptions::{PyBaseException, PyRuntimeError, PyStopIteration, PyTypeError};
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
-use super::http_session::{JourneySessions, Session};
+use super::session::{JourneySessions, Session};
+use crate::py::support::aio::{awaitable_iter, thrown};
 
 /// A journey decorated with `@mite_http` (attributes such as `__name__`, `__wrapped__` and
 /// fixture markers live in its `__dict__`, set by `functools.update_wrapper`).
@@ -100,22 +101,6 @@ pub struct JourneyCoro {
     args: Py<PyTuple>,
     kwargs: Option<Py<PyDict>>,
     state: State,
-}
-
-/// What `await x` iterates: a coroutine itself, else `x.__await__()`.
-fn awaitable_iter<'py>(obj: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    // SAFETY: a type check on a live object.
-    if unsafe { ffi::PyCoro_CheckExact(obj.as_ptr()) } != 0 {
-        return Ok(obj);
-    }
-    let py = obj.py();
-    match obj.getattr(intern!(py, "__await__")) {
-        Ok(m) => m.call0(),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "object {} can't be used in 'await' expression",
-            obj.get_type().name()?
-        ))),
-    }
 }
 
 impl JourneyCoro {
@@ -236,7 +221,7 @@ impl JourneyCoro {
             State::Running { inner, .. } => inner.clone_ref(py),
             _ => {
                 self.state = State::Done;
-                return Err(exception(typ, val, tb)?);
+                return Err(thrown(typ, val, tb)?);
             }
         };
         let thrown = inner
@@ -278,31 +263,4 @@ impl JourneyCoro {
         }
         Ok(())
     }
-}
-
-/// The exception `throw(typ, val, tb)` raises, built as a coroutine's `throw` builds it.
-pub(crate) fn exception(
-    typ: &Bound<'_, PyAny>,
-    val: Option<&Bound<'_, PyAny>>,
-    tb: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyErr> {
-    let py = typ.py();
-    let exc = if typ.is_instance_of::<PyBaseException>() {
-        typ.clone()
-    } else if let Ok(cls) = typ.cast::<PyType>() {
-        match val.filter(|v| !v.is_none()) {
-            Some(v) if v.is_instance(cls)? => v.clone(),
-            Some(v) if v.is_instance_of::<PyTuple>() => cls.call1(v.cast::<PyTuple>()?)?,
-            Some(v) => cls.call1((v,))?,
-            None => cls.call0()?,
-        }
-    } else {
-        return Err(PyTypeError::new_err(
-            "exceptions must be classes or instances deriving from BaseException",
-        ));
-    };
-    if let Some(tb) = tb.filter(|t| !t.is_none()) {
-        exc.call_method1(intern!(py, "with_traceback"), (tb,))?;
-    }
-    Ok(PyErr::from_value(exc))
 }

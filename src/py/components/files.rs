@@ -6,8 +6,8 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::encode::pack;
 use crate::collector::{self, CollectorConfig};
+use crate::py::support::encode::pack;
 use crate::recorder;
 
 fn os_err(e: std::io::Error) -> PyErr {

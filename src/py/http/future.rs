@@ -1,6 +1,6 @@
 //! What a task waiting on an HTTP request waits on: asyncio's future protocol (the task yields
 //! it, registers its wake-up with `add_done_callback`, reads `result()`), kept native.
-//! `CurlEngine.drain` puts the transfer's outcome here and runs the wake-ups at once.
+//! `CurlEngine.drain` (`engine.rs`) puts the transfer's outcome here and runs the wake-ups at once.
 //!
 //! NOTE: not an asyncio Future. That would cost, per request, the Future, the `call_soon` handle
 //! its `set_result` schedules and a pass of that handle through the loop's ready queue before the
@@ -9,14 +9,12 @@
 //! because asyncio (`ensure_future`, `gather`) takes anything with `_asyncio_future_blocking` for
 //! a future, and the coroutine must stay a coroutine to them.
 use pyo3::exceptions::PyRuntimeError;
-use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
-use super::http::lookup;
 use crate::http::{Transfer, TransferError};
+use crate::py::support::aio::{cancelled_error, invalid_state};
 
 type Callbacks = Vec<(Py<PyAny>, Option<Py<PyAny>>)>;
 
@@ -27,16 +25,16 @@ pub struct RequestFuture {
     event_loop: Option<Py<PyAny>>,
     /// `(callback, context)` pairs from `add_done_callback`.
     callbacks: Callbacks,
-    pub(crate) blocking: bool,
+    pub blocking: bool,
     /// `cancel(msg)` was called: the message.
     cancelled: Option<Option<Py<PyAny>>>,
     /// The transfer's outcome, until the request coroutine takes it.
-    pub(crate) outcome: Option<Result<Transfer, TransferError>>,
+    pub outcome: Option<Result<Transfer, TransferError>>,
 }
 
 impl RequestFuture {
     /// Waits for a new transfer (the first, or a redirect's).
-    pub(crate) fn restart(&mut self, event_loop: Py<PyAny>) {
+    pub fn restart(&mut self, event_loop: Py<PyAny>) {
         *self = RequestFuture {
             event_loop: Some(event_loop),
             ..RequestFuture::default()
@@ -44,7 +42,7 @@ impl RequestFuture {
     }
 
     /// The transfer is over: keeps its outcome and takes the wake-ups to run.
-    pub(crate) fn complete(&mut self, outcome: Result<Transfer, TransferError>) -> Callbacks {
+    pub fn complete(&mut self, outcome: Result<Transfer, TransferError>) -> Callbacks {
         if self.cancelled.is_some() {
             return Vec::new(); // abandoned: nobody waits for it
         }
@@ -76,32 +74,6 @@ impl RequestFuture {
         event_loop.call_method(py, intern!(py, "call_soon"), (callback, slf), Some(&kwargs))?;
         Ok(())
     }
-}
-
-/// Runs `callback(arg)` inside `context` (as `context.run(callback, arg)`), or plainly.
-pub(crate) fn run_in_context(
-    py: Python<'_>,
-    callback: &Py<PyAny>,
-    context: Option<&Py<PyAny>>,
-    arg: &Bound<'_, PyAny>,
-) -> PyResult<()> {
-    let Some(ctx) = context.filter(|c| !c.is_none(py)) else {
-        callback.call1(py, (arg,))?;
-        return Ok(());
-    };
-    // SAFETY: ctx is a contextvars.Context (asyncio hands over the task's); the Enter is paired
-    // with an Exit on the same thread below.
-    if unsafe { ffi::PyContext_Enter(ctx.as_ptr()) } < 0 {
-        return Err(PyErr::fetch(py));
-    }
-    let called = callback.call1(py, (arg,));
-    // SAFETY: the context entered just above.
-    let exited = unsafe { ffi::PyContext_Exit(ctx.as_ptr()) };
-    called?;
-    if exited < 0 {
-        return Err(PyErr::fetch(py));
-    }
-    Ok(())
 }
 
 #[pymethods]
@@ -175,18 +147,10 @@ impl RequestFuture {
     /// None once the transfer is done (the response comes from the request's next step).
     fn result(&self, py: Python<'_>) -> PyResult<()> {
         if let Some(msg) = &self.cancelled {
-            static CANCELLED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let cls = lookup(py, &CANCELLED, "asyncio", "CancelledError")?;
-            let exc = match msg {
-                Some(m) => cls.call1((m,))?,
-                None => cls.call0()?,
-            };
-            return Err(PyErr::from_value(exc));
+            return Err(cancelled_error(py, msg.as_ref())?);
         }
         if self.outcome.is_none() {
-            static INVALID: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let cls = lookup(py, &INVALID, "asyncio", "InvalidStateError")?;
-            return Err(PyErr::from_value(cls.call1(("Result is not ready.",))?));
+            return Err(invalid_state(py, "Result is not ready.")?);
         }
         Ok(())
     }

@@ -69,7 +69,7 @@ impl External for PyStats {
     fn process(&mut self, frames: &[Vec<u8>]) {
         Python::attach(|py| {
             for raw in frames {
-                let Ok(msg) = super::decode::unpack(py, raw) else {
+                let Ok(msg) = crate::py::support::decode::unpack(py, raw) else {
                     continue;
                 };
                 for (s, failed) in self.stats.iter().zip(self.failed.iter_mut()) {
@@ -101,7 +101,7 @@ impl External for PyStats {
                 .map(|s| {
                     s.bind(py)
                         .call_method0("dump")
-                        .and_then(|d| super::encode::pack(&d))
+                        .and_then(|d| crate::py::support::encode::pack(&d))
                         .unwrap_or_else(|_| vec![0xc0])
                 })
                 .collect()
@@ -189,6 +189,13 @@ pub fn run_stats<'py>(
 }
 
 /// One ZeroMQ socket for Python code; every wait releases the GIL.
+/// The frame limit every component applies (`MITE_MAX_FRAME_BYTES`, default 64 MiB), for the
+/// Python side of the protocol to apply the same one.
+#[pyfunction]
+pub fn max_frame_bytes() -> usize {
+    transport::max_frame_bytes()
+}
+
 #[pyclass(module = "mite._native")]
 pub struct Socket {
     sock: std::sync::Mutex<Option<zmq::Socket>>,
