@@ -70,6 +70,10 @@ lint: $(PY) ## rustfmt, clippy and ruff
 	cargo clippy --all-targets -q -- -D warnings
 	$(VENV)/bin/ruff check python tests
 
+.PHONY: faults
+faults: install ref-venv ## the fault campaign (a few minutes, needs root for tmpfs): ours beside mite 2.11.0
+	$(PY) faults/run.py | tee faults/latest.md
+
 .PHONY: bench
 bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0
 	benchmarks/run.sh

@@ -1,3 +1,4 @@
 //! Message bus: msgpack frames, reading them without decoding, and how they print.
 pub mod pyfmt;
 pub mod scan;
+pub mod strict;
