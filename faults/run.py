@@ -108,7 +108,7 @@ def exporter_http(scratch):
         port = harness.free_port()
         c = harness.Component(["prometheus_exporter", f"--stats-out-socket={harness.free_address()}",
                                f"--web-address=127.0.0.1:{port}"], scratch, impl=impl)
-        harness.wait_for(lambda: scrape(port) == 200, 30, "the exporter")
+        harness.wait_for(lambda port=port: scrape(port) == 200, 30, "the exporter")
         rss0, thr0 = c.rss_kb(), c.threads()
         statuses = {
             "HTTP/9.9": http_status(port, b"GET /metrics HTTP/9.9\r\n\r\n"),

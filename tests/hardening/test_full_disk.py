@@ -3,7 +3,6 @@ frame they wrote readable, count what they lost, and the run exits 1 with one li
 
 import os
 import subprocess
-import sys
 import textwrap
 
 import harness
