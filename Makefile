@@ -87,6 +87,10 @@ lint: $(PY) ## rustfmt, clippy, ruff, no module cycles in src/, stubs match the 
 	$(PY) scripts/module_cycles.py
 	$(PY) scripts/check_stubs.py
 
+.PHONY: faults
+faults: install ref-venv ## the fault campaign (a few minutes, needs root for tmpfs): ours beside mite 2.11.0
+	$(PY) faults/run.py | tee faults/latest.md
+
 .PHONY: bench
 bench: install ## journeys per second and idle-journey cost, ours beside mite 2.11.0
 	benchmarks/run.sh
