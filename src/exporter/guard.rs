@@ -10,6 +10,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+/// Longest request line (method, target, version) before the answer is 414.
+pub const MAX_REQUEST_LINE: usize = 8 << 10;
+
 const URI_TOO_LONG: &[u8] =
     b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
@@ -107,10 +110,14 @@ impl AsyncWrite for LineGuard {
     }
 }
 
+/// One open connection: its id and the sender that closes it.
+type Slot = (u64, oneshot::Sender<()>);
+
 /// The open connections, oldest first, each with the means to close it.
 pub struct Slots {
     max: usize,
-    open: Mutex<(u64, VecDeque<(u64, oneshot::Sender<()>)>)>,
+    /// The next connection id, and the open connections.
+    open: Mutex<(u64, VecDeque<Slot>)>,
 }
 
 impl Slots {
@@ -143,6 +150,7 @@ impl Slots {
         guard.1.retain(|(i, _)| *i != id);
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.open.lock().expect("slots lock").1.len()
     }

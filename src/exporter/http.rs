@@ -8,14 +8,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 
-use super::guard::{LineGuard, Slots};
+use super::guard::{LineGuard, Slots, MAX_REQUEST_LINE};
 use super::model::Model;
 use super::service::answer;
 use crate::log;
 use crate::report::log::Level;
 
-/// Longest request line (method, target, version) before the answer is 414.
-pub const MAX_REQUEST_LINE: usize = 8 << 10;
 /// Largest request head (request line and headers) before the answer is 431.
 // NOTE: hyper's read buffer is the head limit; a head that does not fit is refused with 431
 // instead of growing the buffer, so each connection holds at most this much.

@@ -8,7 +8,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::http::MAX_REQUEST_LINE;
+use super::guard::MAX_REQUEST_LINE;
 use super::model::Model;
 use super::text::render;
 
