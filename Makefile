@@ -39,13 +39,14 @@ demo: install ## install, start a local target, run the HTTP example (about 15 s
 # The reference mite 2.11.0 in its own virtualenv: the distributed-mode suite runs components of both
 # side by side (tests/distributed). Its acurl builds against the libcurl headers; promtool and
 # prometheus check the exporter's text and scrape it for real; nginx is the HTTP suite's HTTP/2
-# server (tests/http).
+# server and zstd compresses its zstd bodies (tests/http); ss (iproute2) reads the kernel's byte
+# counts (tests/distributed). The HTTP suite also runs in this venv (pytest, brotli).
 MITE_REF_VENV ?= $(HOME)/.cache/mite-ref-venv
 export MITE_REF_VENV
 
 .PHONY: ref-venv
 ref-venv: ## install mite 2.11.0 (once) into MITE_REF_VENV, default ~/.cache/mite-ref-venv
-	@scripts/ensure-debs libcurl4-openssl-dev prometheus nginx
+	@scripts/ensure-debs libcurl4-openssl-dev prometheus nginx zstd iproute2
 	@if [ ! -x "$(MITE_REF_VENV)/bin/mite" ]; then \
 		$(PYTHON) -m venv "$(MITE_REF_VENV)" && \
 		"$(MITE_REF_VENV)/bin/pip" install -q mite==2.11.0; \
@@ -69,6 +70,8 @@ test-deps: $(PY) ## the Debian packages and Python libraries the test suite's re
 test: dev ref-venv test-deps ## build, then run the Rust and Python tests
 	cargo test -q
 	$(PY) -m pytest -q
+	# The HTTP suite against acurl 1.2.1 too, so its expectations stay those of the reference.
+	"$(MITE_REF_VENV)/bin/python" -m pytest -q -p no:cacheprovider --rootdir=tests/http -c /dev/null tests/http
 
 # mite 2.11.0's own test suites (test/, acurl/tests/, mite_finagle/tests/ of a sky-uk/mite checkout,
 # never committed here) run unmodified on 2.11.0 and on this package, with the same third-party

@@ -186,7 +186,12 @@ def controller(opts):
         served, stopping = loop.run_until_complete(_controller_main(ctrl, server, sink))
         logger.info("controller served %d requests (%d bad)", served.requests, served.malformed)
     finally:
-        ctrl.report(sink.send)
+        try:
+            ctrl.report(sink.send)
+        except ScenarioError as e:
+            # The last report asks the volume model once more; a failure there is the run's.
+            if served is not None and served.failure is None:
+                served.failure = e
         loop.close()
         server.close(0)
         if url:
