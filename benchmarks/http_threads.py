@@ -5,7 +5,7 @@ pipeline `mite-pipeline`), measured over the middle of the run from /proc/PID/ta
 
 Usage: python benchmarks/http_threads.py [--repeat N] [--seconds S] NAME=MITE[,ENV=VALUE...] ...
 e.g.   python benchmarks/http_threads.py --repeat 3 ours=.venv/bin/mite \\
-           loop=.venv/bin/mite,MITE_HTTP_ENGINE=loop ref=~/.cache/mite-ref-venv/bin/mite
+           noyield=.venv/bin/mite,MITE_HTTP_YIELD=0 ref=~/.cache/mite-ref-venv/bin/mite
 Each repeat runs every implementation once, in the order given (alternating).
 """
 

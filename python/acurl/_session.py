@@ -3,7 +3,6 @@ request methods return are native (`mite._native`): checking the arguments, subm
 response callbacks and redirects all happen in one object per request."""
 
 import collections.abc
-import os
 
 from mite._native import CurlEngine, RequestCoroutine, Session
 
@@ -14,11 +13,11 @@ collections.abc.Coroutine.register(RequestCoroutine)
 
 class CurlWrapper:
     """acurl's entry point: `CurlWrapper(loop).session()`. One engine per wrapper: libcurl on its
-    own thread, or with MITE_HTTP_ENGINE=loop on the event loop's thread (acurl's design)."""
+    own thread, handing finished transfers back to this loop."""
 
     def __init__(self, loop):
         self.loop = loop
-        self._engine = CurlEngine(loop, inline=os.environ.get("MITE_HTTP_ENGINE", "thread") == "loop")
+        self._engine = CurlEngine(loop)
         loop.add_reader(self._engine.fd, self._engine.drain)
 
     def session(self, timeout=None, http_version=None, verify=False):

@@ -326,16 +326,9 @@ def har_converter(opts):
 
 def cat(opts):
     """`mite cat`: a msgpack file as JSON lines on stdout (native); returns the exit status."""
-    from ._native import main as native_main
+    from .cli.commands import run
 
-    argv = ["cat"]
-    if opts.get("--prettify-timestamps"):
-        argv.append("--prettify-timestamps")
-    path = opts["MSGPACK_FILE_PATH"]
-    # The native parser would read a leading "-" as an option.
-    argv.append(os.path.join(".", path) if path.startswith("-") else path)
-    sys.stdout.flush()
-    return native_main(argv)
+    return run("cat", opts)
 
 
 def _local_test(opts):
@@ -359,9 +352,9 @@ def journey_cmd(opts):
 
 
 def main():
-    from ._native import main as native_main
+    from .cli.commands import main as run_command_line
 
-    sys.exit(native_main(sys.argv[1:]))
+    sys.exit(run_command_line(sys.argv[1:]))
 
 
 if __name__ == "__main__":

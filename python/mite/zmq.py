@@ -14,14 +14,13 @@ thread), so listeners may be native objects bound to the thread that made them, 
 
 import asyncio
 import logging
-import os
 import queue
-import re
 import sys
 import threading
 import time
 
 from . import _native
+from ._protocol import BYE, HELLO, MAX_FRAME_BYTES, REQUEST_WORK
 from .utils import pack_msg, unpack_msg
 
 __all__ = ["Sender", "Receiver", "Duplicator", "RunnerTransport", "ControllerServer"]
@@ -30,23 +29,9 @@ logger = logging.getLogger(__name__)
 
 # How long a blocking wait lasts before `stop_func` is checked again.
 POLL_MS = 200
-_DEFAULT_MAX_FRAME = 64 << 20
-
-
-def _max_frame_bytes():
-    # Read as the native components read it (src/transport/frame.rs): a positive whole number of
-    # bytes, anything else means the default, so every component refuses the same frames.
-    value = os.environ.get("MITE_MAX_FRAME_BYTES", "").strip()
-    if re.fullmatch(r"\+?[0-9]+", value) and int(value) > 0:
-        return int(value)
-    return _DEFAULT_MAX_FRAME
-
-
-MAX_FRAME_BYTES = _max_frame_bytes()
-
-_MSG_TYPE_HELLO = 1
-_MSG_TYPE_REQUEST_WORK = 2
-_MSG_TYPE_BYE = 3
+_MSG_TYPE_HELLO = HELLO
+_MSG_TYPE_REQUEST_WORK = REQUEST_WORK
+_MSG_TYPE_BYE = BYE
 
 
 class _Worker:

@@ -2,7 +2,7 @@
 //! must read as mite 2.11's Python printed them.
 use rmpv::Value;
 
-use crate::collector::py_float_repr;
+use super::float::py_float_repr;
 
 fn repr_str(s: &str, out: &mut String) {
     // Python picks single quotes unless the text holds one and no double quote.

@@ -16,43 +16,8 @@ mod docopt_cases;
 #[cfg(test)]
 mod tests;
 
-pub use opts::{opts_get, OptValue};
-
-/// Which usage line matched; one per `mite [options] ...` line of the help text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    ScenarioTest,
-    JourneyTest,
-    JourneyRun,
-    Controller,
-    Runner,
-    Duplicator,
-    Collector,
-    Recorder,
-    Stats,
-    Receiver,
-    PrometheusExporter,
-    InfluxdbExporter,
-    Har,
-    Cat,
-    Uncat,
-    InfluxdbInit,
-}
-
-impl Command {
-    /// The command words as typed, e.g. `"journey test"`; handy for log lines.
-    pub fn words(self) -> String {
-        let line = spec::LINES.iter().find(|l| l.command == self);
-        line.map(|l| l.words.join(" ")).unwrap_or_default()
-    }
-}
-
-/// A command to run, with docopt's map for it (see `opts_get` and the typed reads on this type).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Invocation {
-    pub command: Command,
-    pub opts: Vec<(String, OptValue)>,
-}
+pub use opts::{opts_get, Invocation, OptValue};
+pub use spec::Command;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {

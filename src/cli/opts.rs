@@ -5,7 +5,7 @@
 //! those strings (it calls `int()`/`float()` itself and compares thresholds with `"0"`).
 
 use super::args::Given;
-use super::spec::{command_words, positionals, Arity, Kind, Line, OPTIONS};
+use super::spec::{command_words, positionals, Arity, Command, Kind, Line, OPTIONS};
 use super::usage::assign;
 
 /// One value of the map, shaped as docopt shapes it.
@@ -68,9 +68,16 @@ pub(crate) fn build(line: &Line, given: &Given) -> Vec<(String, OptValue)> {
     opts
 }
 
+/// A command to run, with docopt's map for it (see `opts_get` and the typed reads on this type).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub command: Command,
+    pub opts: Vec<(String, OptValue)>,
+}
+
 /// Typed reads for the code that runs a command; each returns the neutral value for a missing key
 /// or a value of another shape, so callers never unwrap.
-impl super::Invocation {
+impl Invocation {
     pub fn get(&self, key: &str) -> Option<&OptValue> {
         opts_get(&self.opts, key)
     }

@@ -3,7 +3,34 @@
 //! Everything else in `cli/` is driven by these tables, so a change to the interface is a change here
 //! (and `tests.rs` checks the tables against the embedded help text, which is the reference's docstring).
 
-use super::Command;
+/// Which usage line matched; one per `mite [options] ...` line of the help text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    ScenarioTest,
+    JourneyTest,
+    JourneyRun,
+    Controller,
+    Runner,
+    Duplicator,
+    Collector,
+    Recorder,
+    Stats,
+    Receiver,
+    PrometheusExporter,
+    InfluxdbExporter,
+    Har,
+    Cat,
+    Uncat,
+    InfluxdbInit,
+}
+
+impl Command {
+    /// The command words as typed, e.g. `"journey test"`; handy for log lines.
+    pub fn words(self) -> String {
+        let line = LINES.iter().find(|l| l.command == self);
+        line.map(|l| l.words.join(" ")).unwrap_or_default()
+    }
+}
 
 /// The reference's `mite --help` output, byte for byte (docopt prints the docstring itself).
 pub(crate) const HELP: &str = include_str!("help.txt");

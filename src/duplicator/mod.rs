@@ -14,9 +14,8 @@ use crate::bus::pyfmt::py_str;
 use crate::log;
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
-use output::Output;
+use output::{Output, LOGGER};
 
-const LOGGER: &str = "mite.duplicator";
 /// Frames taken from the input per wake-up, so outputs are serviced between bursts.
 const BURST: usize = 4096;
 const TICK_MS: i64 = 100;
@@ -121,6 +120,7 @@ pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
         out.abandon(&mut counts);
     }
     // `forwarded` counts deliveries: each frame once per output.
+    crate::report::throttle::flush();
     let line = counts.line(&[("outputs", outs.len() as u64)]);
     log!(Level::Info, LOGGER, "run", "{line}");
     Ok(counts)

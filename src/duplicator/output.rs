@@ -7,6 +7,9 @@ use crate::log;
 use crate::report::log::Level;
 use crate::transport::Counts;
 
+/// The duplicator's logger (its own lines and its outputs').
+pub(super) const LOGGER: &str = "mite.duplicator";
+
 pub(super) struct Output {
     addr: String,
     sock: Socket,
@@ -49,7 +52,7 @@ impl Output {
                 Err(e) => {
                     log!(
                         Level::Error,
-                        super::LOGGER,
+                        LOGGER,
                         "send",
                         "sending to {}: {e}",
                         self.addr
@@ -62,7 +65,7 @@ impl Output {
             if self.unreported == 0 {
                 log!(
                     Level::Error,
-                    super::LOGGER,
+                    LOGGER,
                     "send",
                     "buffer for {} is full ({} frames, {} bytes): dropping until its consumer catches up",
                     self.addr,
@@ -92,7 +95,7 @@ impl Output {
         if self.unreported > 0 {
             log!(
                 Level::Warning,
-                super::LOGGER,
+                LOGGER,
                 "flush",
                 "{} caught up; {} frames were dropped for it",
                 self.addr,
@@ -107,7 +110,7 @@ impl Output {
         if !self.backlog.is_empty() {
             log!(
                 Level::Error,
-                super::LOGGER,
+                LOGGER,
                 "abandon",
                 "{} frames for {} were never taken by a consumer",
                 self.backlog.len(),

@@ -2,7 +2,7 @@
 //! finished transfers back in batches behind an eventfd), and `run` is the thread's loop around
 //! the worker (`worker.rs`), driven by epoll and `curl_multi_socket_action`.
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -11,35 +11,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use curl::multi::Multi;
 
-use super::poller::{Epoll, Ready};
+use super::command::{Command, Completion, SessionId};
+use super::poller::{eventfd, signal, Epoll, Ready};
 use super::request::RequestSpec;
-use super::transfer::{Transfer, TransferError};
 use super::worker::Worker;
-
-/// Identifies a session (its cookie jar) on the engine thread.
-pub type SessionId = u64;
-
-/// One finished request, for the loop thread.
-pub struct Completion {
-    pub token: u64,
-    pub result: Result<Transfer, TransferError>,
-}
-
-pub(super) enum Command {
-    Submit {
-        token: u64,
-        session: SessionId,
-        spec: Box<RequestSpec>,
-        start_time: i64,
-    },
-    CloseSession(SessionId),
-    Cookies {
-        session: SessionId,
-        reply: Sender<Vec<String>>,
-    },
-    EraseCookies(SessionId),
-    Shutdown,
-}
 
 /// The loop-thread handle of an engine thread.
 pub struct Engine {
@@ -52,23 +27,6 @@ pub struct Engine {
     efd: Arc<OwnedFd>,
     next_session: AtomicU64,
     thread: Option<JoinHandle<()>>,
-}
-
-fn eventfd() -> io::Result<OwnedFd> {
-    // SAFETY: eventfd returns a new descriptor or -1.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-pub(super) fn signal(fd: &OwnedFd) {
-    // Both eventfds (engine wake-up, completions) are woken the same way.
-    let one: u64 = 1;
-    // SAFETY: writes 8 bytes from a live u64 to our eventfd.
-    unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
 }
 
 impl Engine {
@@ -87,7 +45,7 @@ impl Engine {
             .name("mite-http".into())
             .spawn(move || {
                 run(
-                    Worker::new(Multi::new(), done2, Some(efd2)),
+                    Worker::new(Multi::new(), done2, efd2),
                     rx,
                     &sleeping2,
                     &epoll,
@@ -217,6 +175,6 @@ fn run(
             }
             sleeping.store(false, Ordering::SeqCst);
         }
-        worker.drive(&ready, &deadline, Some(wake.as_raw_fd()));
+        worker.drive(&ready, &deadline, wake.as_raw_fd());
     }
 }

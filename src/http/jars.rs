@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use curl::easy::Easy2;
 
+use super::command::SessionId;
 use super::cookies::{detach, Jar};
-use super::engine::SessionId;
 use super::transfer::Collect;
 
 struct InUse {

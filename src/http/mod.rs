@@ -1,9 +1,9 @@
 //! The HTTP engine: libcurl's multi interface on its own thread, fed requests over a channel and
 //! handing finished transfers back in batches behind one eventfd wake-up.
+mod command;
 mod cookies;
 mod decode;
 mod engine;
-mod inline;
 mod jars;
 mod poller;
 mod request;
@@ -11,7 +11,7 @@ mod sockets;
 mod transfer;
 mod worker;
 
-pub use engine::{Completion, Engine, SessionId};
-pub use inline::InlineEngine;
+pub use command::{Completion, SessionId};
+pub use engine::Engine;
 pub use request::{HttpVersion, RequestSpec};
 pub use transfer::{Timings, Transfer, TransferError};

@@ -1,6 +1,5 @@
-//! The worker both engine designs drive: libcurl's multi handle, the easy-handle pool, the
-//! cookie jars and the epoll registrations of libcurl's sockets. It runs on one thread at a time
-//! (the engine thread, or the loop thread in the inline design).
+//! What the engine thread drives: libcurl's multi handle, the easy-handle pool, the cookie jars
+//! and the epoll registrations of libcurl's sockets.
 use std::os::fd::{OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -8,10 +7,10 @@ use std::time::Instant;
 use curl::easy::Easy2;
 use curl::multi::{Easy2Handle, Events, Multi};
 
+use super::command::{Command, Completion, SessionId};
 use super::cookies::detach;
-use super::engine::{Command, Completion, SessionId};
 use super::jars::Jars;
-use super::poller::{Epoll, Ready};
+use super::poller::{signal, Ready};
 use super::request::RequestSpec;
 use super::sockets::Sockets;
 use super::transfer::{configure, configure_base, extract, Collect, TransferError};
@@ -35,8 +34,8 @@ struct Active {
 pub(super) struct Worker {
     multi: Multi,
     done: Arc<Mutex<Vec<Completion>>>,
-    /// Woken when completions arrive; `None` when the loop thread drives the worker itself.
-    efd: Option<Arc<OwnedFd>>,
+    /// Woken when completions arrive.
+    efd: Arc<OwnedFd>,
     /// Transfers in flight, by slot (the easy handle's private token is its index + 1).
     active: Vec<Option<Active>>,
     free_slots: Vec<usize>,
@@ -47,16 +46,8 @@ pub(super) struct Worker {
     finished: Vec<Completion>,
 }
 
-fn signal(fd: &OwnedFd) {
-    super::engine::signal(fd);
-}
-
 impl Worker {
-    pub(super) fn new(
-        multi: Multi,
-        done: Arc<Mutex<Vec<Completion>>>,
-        efd: Option<Arc<OwnedFd>>,
-    ) -> Self {
+    pub(super) fn new(multi: Multi, done: Arc<Mutex<Vec<Completion>>>, efd: Arc<OwnedFd>) -> Self {
         let mut multi = multi;
         // NOTE: as acurl: keep up to 1000 idle connections for reuse; multiplex HTTP/2.
         let _ = multi.set_max_connects(1000);
@@ -117,29 +108,15 @@ impl Worker {
         deadline
     }
 
-    /// Waits up to `timeout_ms` for ready sockets, drives them, fires a due timer, and queues
-    /// what finished. `wake` is the engine thread's own wake-up descriptor, if any.
-    pub(super) fn poll_once(
-        &mut self,
-        epoll: &Epoll,
-        timeout_ms: i32,
-        ready: &mut Vec<Ready>,
-        deadline: &Mutex<Option<Instant>>,
-        wake: Option<RawFd>,
-    ) {
-        epoll.wait(ready, timeout_ms);
-        self.drive(ready, deadline, wake);
-    }
-
     /// Hands ready sockets to libcurl, fires a due timer, and queues what finished.
     pub(super) fn drive(
         &mut self,
         ready: &[Ready],
         deadline: &Mutex<Option<Instant>>,
-        wake: Option<RawFd>,
+        wake: RawFd,
     ) {
         for r in ready {
-            if wake == Some(r.fd) {
+            if r.fd == wake {
                 let mut counter = [0u8; 8];
                 // SAFETY: reads at most 8 bytes into a live buffer (resets the eventfd).
                 unsafe { libc::read(r.fd, counter.as_mut_ptr().cast(), 8) };
@@ -325,13 +302,9 @@ impl Worker {
             done.append(&mut self.finished);
         }
         drop(done);
-        if let (true, Some(efd)) = (was_empty, &self.efd) {
-            signal(efd);
+        if was_empty {
+            signal(&self.efd);
         }
-    }
-
-    pub(super) fn cookie_lines(&mut self, session: SessionId) -> Vec<String> {
-        self.jars.lines(session)
     }
 }
 

@@ -4,10 +4,18 @@ use std::sync::Mutex;
 
 use crossbeam_channel::Sender;
 
-use super::Item;
+/// What travels to the pipeline thread.
+pub enum Item {
+    /// Encoded messages, oldest first.
+    Batch(Vec<Vec<u8>>),
+    /// A frame for the collector only, after the `--collector-filter` gave its verdict.
+    Collect { raw: Vec<u8>, keep: bool },
+    /// Everything has been sent: drain, flush and stop.
+    Close,
+}
 
 /// A batch is sent when it holds this many frames; the pipeline thread also takes a partial
-/// batch on each tick, so a frame waits at most one tick.
+/// batch every `MAX_WAIT` (10 ms), so a frame waits at most that long.
 // NOTE: 256 measured best of {1, 64, 256, 1024} on the journeys benchmark: per-frame sends
 // cost the pipeline thread ~12% of a core in channel spinning; larger batches gained nothing.
 const BATCH: usize = 256;

@@ -1,10 +1,12 @@
-//! The `mite` command: parse argv natively, then run the command with docopt's option map.
+//! The command line's native half: `parse_args` parses argv once with mite 2.11's docopt grammar
+//! (`crate::cli`) and hands back the command words and docopt's option map; `mite.cli.commands`
+//! dispatches on them. `cat_file` is `mite cat`, which needs no Python.
 use std::io::Write;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::cli::{self, Command, OptValue, Outcome};
+use crate::cli::{self, OptValue, Outcome};
 use crate::report::log::{set_level, Level};
 
 fn opts_dict<'py>(py: Python<'py>, opts: &[(String, OptValue)]) -> PyResult<Bound<'py, PyDict>> {
@@ -20,9 +22,34 @@ fn opts_dict<'py>(py: Python<'py>, opts: &[(String, OptValue)]) -> PyResult<Boun
     Ok(d)
 }
 
+/// `(words, opts)` for a command to run (`("scenario test", {...})`), or `(code, stdout,
+/// stderr)` when the command line itself is the answer (`--help`, `--version`, a usage error).
+/// Also sets the native log level from `--log-level`.
+#[pyfunction]
+pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py, PyTuple>> {
+    match cli::parse(&argv) {
+        Outcome::Exit {
+            code,
+            stdout,
+            stderr,
+        } => (code, stdout, stderr).into_pyobject(py),
+        Outcome::Run(inv) => {
+            if let Some(level) = inv.str_opt("--log-level").and_then(Level::parse) {
+                set_level(level);
+            }
+            (inv.command.words(), opts_dict(py, &inv.opts)?).into_pyobject(py)
+        }
+    }
+}
+
 /// `mite cat FILE`: JSON lines on stdout; a malformed frame ends it with one line and status 1.
-fn cat_file(inv: &cli::Invocation) -> i32 {
-    let path = inv.str_opt("MSGPACK_FILE_PATH").unwrap_or_default();
+#[pyfunction]
+#[pyo3(signature = (path, prettify_timestamps=false))]
+pub fn cat_file(py: Python<'_>, path: &str, prettify_timestamps: bool) -> i32 {
+    py.detach(|| cat(path, prettify_timestamps))
+}
+
+fn cat(path: &str, prettify: bool) -> i32 {
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) => {
@@ -32,7 +59,7 @@ fn cat_file(inv: &cli::Invocation) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = crate::collector::cat::cat(&data, inv.flag("--prettify-timestamps"), &mut out);
+    let result = crate::collector::cat::cat(&data, prettify, &mut out);
     let _ = out.flush();
     match result {
         Ok(Ok(_)) => 0,
@@ -49,59 +76,8 @@ fn cat_file(inv: &cli::Invocation) -> i32 {
     }
 }
 
-/// Runs `mite ARGS...`; returns the exit status.
-#[pyfunction]
-pub fn main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
-    let inv = match cli::parse(&argv) {
-        Outcome::Exit {
-            code,
-            stdout,
-            stderr,
-        } => {
-            let _ = std::io::stdout().write_all(stdout.as_bytes());
-            let _ = std::io::stderr().write_all(stderr.as_bytes());
-            return Ok(code);
-        }
-        Outcome::Run(inv) => inv,
-    };
-    if let Some(level) = inv.str_opt("--log-level").and_then(Level::parse) {
-        set_level(level);
-    }
-    let opts = opts_dict(py, &inv.opts)?;
-    match inv.command {
-        Command::ScenarioTest | Command::JourneyTest | Command::JourneyRun => py
-            .import("mite.cli.test")?
-            .getattr("run")?
-            .call1((opts,))?
-            .extract(),
-        Command::Cat => Ok(cat_file(&inv)),
-        Command::Har => py
-            .import("mite.har_to_mite")?
-            .getattr("har")?
-            .call1((opts,))?
-            .extract(),
-        Command::Uncat => py
-            .import("mite.cli.cat")?
-            .getattr("uncat")?
-            .call1((opts,))?
-            .extract(),
-        Command::Controller
-        | Command::Runner
-        | Command::Duplicator
-        | Command::Collector
-        | Command::Recorder
-        | Command::Stats
-        | Command::Receiver
-        | Command::PrometheusExporter => py
-            .import("mite.cli.components")?
-            .getattr("run")?
-            .call1((opts, inv.command.words()))?
-            .extract(),
-        // InfluxDB output is Python over the standard library (mite/influxdb/).
-        Command::InfluxdbExporter | Command::InfluxdbInit => py
-            .import("mite.cli.influxdb")?
-            .getattr("run")?
-            .call1((opts, inv.command.words()))?
-            .extract(),
-    }
+/// Adds `parse_args` and `cat_file`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(parse_args, m)?)?;
+    m.add_function(wrap_pyfunction!(cat_file, m)?)
 }

@@ -1,55 +1,28 @@
 //! Everything that touches Python: the objects journeys see, conversions, and the entry points.
+//!
+//! Layers, each using only those above it (`scripts/module_cycles.py` checks that no two modules
+//! use each other):
+//! 1. `support/` — helpers that know Python and asyncio, no mite type;
+//! 2. `message.rs` — the fields of a message and its two encoders;
+//! 3. `context/` — `Context`, transactions, the sink and the local pipeline;
+//! 4. `http/` — the HTTP engine's face: sessions, requests, responses, `@mite_http`;
+//! 5. `runner/`, `components/`, `entry.rs` — the runner core, the distributed components, `main`.
+pub mod components;
 pub mod context;
-pub mod control;
-pub mod decode;
-pub mod encode;
 pub mod entry;
-pub mod files;
 pub mod http;
-pub mod http_args;
-pub mod http_future;
-pub mod http_journey;
-pub mod http_request;
-pub mod http_response;
-pub mod http_session;
-pub mod receivers;
+pub mod message;
 pub mod runner;
-pub mod services;
-pub mod sink;
-pub mod transaction;
-pub mod txnvar;
+pub mod support;
 
 use pyo3::prelude::*;
 
-/// Adds every class and function to `mite._native`.
+/// Adds every class and function to `mite._native`, each folder its own.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<context::Context>()?;
-    m.add_class::<transaction::Transaction>()?;
-    m.add_class::<transaction::Ready>()?;
-    m.add_class::<sink::MessageSink>()?;
-    m.add_class::<sink::LocalPipeline>()?;
-    m.add_class::<control::WorkTracker>()?;
-    m.add_class::<control::RunnerTracker>()?;
-    m.add_class::<files::Collector>()?;
-    m.add_class::<files::Recorder>()?;
-    m.add_class::<http::CurlEngine>()?;
-    m.add_class::<services::Socket>()?;
-    m.add_function(wrap_pyfunction!(services::run_duplicator, m)?)?;
-    m.add_function(wrap_pyfunction!(services::run_exporter, m)?)?;
-    m.add_function(wrap_pyfunction!(services::run_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(receivers::run_collector, m)?)?;
-    m.add_function(wrap_pyfunction!(receivers::run_recorder, m)?)?;
-    m.add_class::<http_session::Session>()?;
-    m.add_class::<http_session::JourneySessions>()?;
-    m.add_class::<http_request::RequestCoro>()?;
-    m.add_class::<http_future::RequestFuture>()?;
-    m.add_class::<http_journey::HttpJourney>()?;
-    m.add_class::<http_journey::JourneyCoro>()?;
-    m.add_class::<http_response::Response>()?;
-    m.add_function(wrap_pyfunction!(control::plan_work, m)?)?;
-    m.add_function(wrap_pyfunction!(encode::pack_msg, m)?)?;
-    m.add_function(wrap_pyfunction!(entry::main, m)?)?;
-    m.add_function(wrap_pyfunction!(decode::unpack_msg, m)?)?;
-    m.add("active_transaction", txnvar::var(m.py())?)?;
-    runner::register(m)
+    support::register(m)?;
+    context::register(m)?;
+    http::register(m)?;
+    runner::register(m)?;
+    components::register(m)?;
+    entry::register(m)
 }

@@ -195,7 +195,7 @@ pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) 
     ];
     for (limit, value, text) in checks {
         if limit != 0 && value > limit as f64 {
-            out.push(text.replace("{}", &crate::collector::py_float_repr(value)));
+            out.push(text.replace("{}", &crate::bus::float::py_float_repr(value)));
         }
     }
     // NOTE: mite 2.11 checks percentile thresholds only when the report is printed; kept so.

@@ -1,1 +1,1 @@
-"""The commands behind `mite`; argument parsing itself is native (`mite._native.main`)."""
+"""The commands behind `mite`: `commands.py` parses argv once (natively) and dispatches."""

@@ -13,6 +13,7 @@ import sys
 from urllib.request import Request, urlopen
 
 from .. import _native
+from .._protocol import BYE, HELLO, REQUEST_WORK, read_request
 from ..controller import Controller
 from ..scenario import ScenarioError
 from ..utils import pack_msg, unpack_msg
@@ -28,10 +29,8 @@ from .graceful import GRACE_SECONDS, STOP_SIGNALS, GracefulStop
 
 logger = logging.getLogger(__name__)
 
-HELLO, REQUEST_WORK, BYE = 1, 2, 3
 # A runner gives up on a controller that has not answered a work request for this long.
 CONTROLLER_TIMEOUT = float(os.environ.get("MITE_CONTROLLER_TIMEOUT", "15"))
-MAX_FRAME = int(os.environ.get("MITE_MAX_FRAME_BYTES", str(64 << 20)))
 
 
 def _new_loop():
@@ -120,9 +119,7 @@ async def _serve(controller, server, stopping):
             continue
         served.requests += 1
         try:
-            if len(raw) > MAX_FRAME:
-                raise ValueError(f"{len(raw)} bytes is over the frame limit")
-            kind, content = unpack_msg(raw)
+            kind, content = read_request(raw)
             if kind == HELLO:
                 reply = controller.hello()
             elif kind == REQUEST_WORK and served.failure is not None:
@@ -135,10 +132,8 @@ async def _serve(controller, server, stopping):
                     served.failure = e
                     logger.error("%s; runners are told to stop", e)
                     reply = ([], [], True)
-            elif kind == BYE:
-                reply = controller.bye(content)
             else:
-                raise ValueError(f"unknown request type {kind!r}")
+                reply = controller.bye(content)
         except Exception as e:
             # REP must answer every request; a bad one gets None and the controller lives on.
             served.malformed += 1
@@ -227,10 +222,15 @@ class ZmqRunnerTransport:
     def _roundtrip(self, msg, timeout):
         self._sock.send(pack_msg(msg))
         if timeout is None:
+            waited = False
             while True:
                 reply = self._sock.recv(10_000)
                 if reply is not None:
+                    if waited:
+                        # Ends the "waiting" lines, so a runner's last log line is not stale.
+                        logger.info("the controller at %s answered", self._address)
                     return unpack_msg(reply)
+                waited = True
                 logger.info("waiting for the controller at %s", self._address)
         reply = self._sock.recv(int(timeout * 1000))
         if reply is None:

@@ -2,7 +2,6 @@
 test) and `mite influxdb_exporter` (stats dumps from `mite stats` written to InfluxDB)."""
 
 import logging
-import os
 import signal
 import sys
 from time import time_ns
@@ -18,11 +17,8 @@ from ..influxdb_processor import InfluxUnreachable
 from ..stats import load_stats
 from ..utils import unpack_msg
 
-__all__ = ["influxdb_init", "influxdb_exporter", "init_points", "run"]
+__all__ = ["influxdb_init", "influxdb_exporter", "init_points"]
 
-LOG_FORMAT = (
-    "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
-)
 # How long the exporter waits for a dump before it looks at its stop flag and write timer.
 RECV_WAIT_MS = 250
 
@@ -138,20 +134,3 @@ def influxdb_exporter(opts):
         )
         return 1
     return 0
-
-
-def run(opts, words):
-    """Entry point from the native command line; returns the exit status."""
-    level = (opts.get("--log-level") or "INFO").upper()
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    if not opts.get("--exclude-working-directory"):
-        sys.path.insert(0, os.getcwd())
-    command = influxdb_init if words == "influxdb init" else influxdb_exporter
-    try:
-        return command(opts)
-    except (InfluxConfigError, OSError) as e:
-        print(f"mite: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        # Ctrl-C before the exporter's own handler is in place (during the check, or init).
-        return 130

@@ -9,14 +9,12 @@ import signal
 import sys
 import tracemalloc
 
-from .._errors import UnavailableError
 from .._native import LocalPipeline, unpack_msg
 from ..controller import Controller
 from ..datapools import SingleRunDataPoolWrapper
-from ..exceptions import InfluxConfigError
 from ..logoutput import NATIVE
 from ..scenario import ScenarioError
-from ..utils import SpecError, spec_import
+from ..utils import spec_import
 from ..volume_model import oneshot_vm
 from .common import (
     UsageError,
@@ -258,6 +256,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     if failure is not None:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
+    if result["write_failures"]:
+        # A collector or recorder that lost messages fails the run, in one line.
+        print(f"mite: error: {'; '.join(result['write_failures'])}", file=sys.stderr)
+        return 1
     if interrupted:
         # The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
         return 128 + int(interrupted[0])
@@ -319,20 +321,10 @@ def _journey(opts, run_once):
 
 
 def run(opts):
-    """Entry point from the native command line; returns the exit status."""
-    level = (opts.get("--log-level") or "INFO").upper()
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    if not opts.get("--exclude-working-directory"):
-        sys.path.insert(0, os.getcwd())
-    try:
-        if opts.get("scenario"):
-            name, scenarios, config = _scenario_test(opts)
-        else:
-            name, scenarios, config = _journey(opts, run_once=bool(opts.get("run")))
-        return test_scenarios(name, opts, scenarios, config)
-    except (SpecError, UsageError) as e:
-        print(f"mite: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, InfluxConfigError, UnavailableError) as e:
-        print(f"mite: error: {e}", file=sys.stderr)
-        return 1
+    """`mite scenario test`, `mite journey test|run` (from `mite.cli.commands`); returns the exit
+    status. Errors it lets out get their line and status there."""
+    if opts.get("scenario"):
+        name, scenarios, config = _scenario_test(opts)
+    else:
+        name, scenarios, config = _journey(opts, run_once=bool(opts.get("run")))
+    return test_scenarios(name, opts, scenarios, config)

@@ -1,0 +1,51 @@
+"""The controller protocol and frame rules, in one place for every Python speaker of it
+(`mite.cli.control`, `mite.zmq`): mite 2.11's REQ/REP message kinds, and the frame limit the
+native components apply (`MITE_MAX_FRAME_BYTES`, read once natively)."""
+
+from ._native import max_frame_bytes
+from .utils import pack_msg, unpack_msg
+
+# Request kinds a runner sends the controller: `(kind, content)` packed with msgpack.
+HELLO = 1
+REQUEST_WORK = 2
+BYE = 3
+KINDS = (HELLO, REQUEST_WORK, BYE)
+
+MAX_FRAME_BYTES = max_frame_bytes()
+
+
+class FrameTooLarge(ValueError):
+    pass
+
+
+def check_size(raw):
+    """Raises FrameTooLarge for a frame over the limit."""
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameTooLarge(f"{len(raw)} bytes is over MITE_MAX_FRAME_BYTES")
+
+
+def request(kind, content):
+    """The frame of one request."""
+    return pack_msg((kind, content))
+
+
+def read_request(raw):
+    """`(kind, content)` of a request frame; ValueError for a frame that is not one."""
+    check_size(raw)
+    kind, content = unpack_msg(raw)
+    if kind not in KINDS:
+        raise ValueError(f"unknown request type {kind!r}")
+    return kind, content
+
+
+__all__ = [
+    "BYE",
+    "HELLO",
+    "KINDS",
+    "MAX_FRAME_BYTES",
+    "REQUEST_WORK",
+    "FrameTooLarge",
+    "check_size",
+    "read_request",
+    "request",
+]

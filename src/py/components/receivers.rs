@@ -1,0 +1,202 @@
+//! `mite collector` and `mite recorder` fed from their sockets: native loops with the GIL
+//! released (taken only to call a `--collector-filter`, once per batch).
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::bus::scan::{self, MapIter};
+use crate::collector::{Collector, CollectorConfig, PathError};
+use crate::log;
+use crate::recorder::{Outcome, Recorder};
+use crate::report::log::Level;
+use crate::transport::{self, signals, Counts, Role, Transport};
+
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// What a receiving component does with good frames, and every 200 ms.
+trait Handler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts);
+    /// Flushes, and brings `counts` up to date with what reached the files.
+    fn tick(&mut self, _counts: &mut Counts) {}
+}
+
+/// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
+fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, String> {
+    let transport = Transport::new();
+    let sock = transport.socket(zmq::SocketType::PULL, address, Role::Connect)?;
+    signals::catch_stop();
+    let max = transport::max_frame_bytes();
+    let mut counts = Counts::default();
+    let mut last = Instant::now();
+    loop {
+        let stopping = signals::stop_requested().is_some();
+        let frames = transport::recv_burst(&sock, if stopping { 0 } else { 100 }, 4096)
+            .map_err(|e| format!("receiving from {address}: {e}"))?;
+        let good: Vec<Vec<u8>> = frames
+            .into_iter()
+            .filter(|raw| transport::admit(raw, max, &mut counts, logger))
+            .collect();
+        let got = !good.is_empty();
+        if got {
+            h.frames(good, &mut counts);
+        }
+        if last.elapsed() >= FLUSH_EVERY || stopping {
+            h.tick(&mut counts);
+            last = Instant::now();
+        }
+        if stopping && !got {
+            break;
+        }
+    }
+    crate::report::throttle::flush();
+    log!(Level::Info, logger, "run", "{}", counts.line(&[]));
+    Ok(counts)
+}
+
+fn to_py(py: Python<'_>, r: Result<Counts, String>) -> PyResult<Bound<'_, PyDict>> {
+    let c = r.map_err(PyOSError::new_err)?;
+    let d = PyDict::new(py);
+    d.set_item("received", c.received)?;
+    d.set_item("written", c.written)?;
+    d.set_item("dropped", c.dropped())?;
+    Ok(d)
+}
+
+struct CollectorHandler {
+    collector: Collector,
+    filter: Option<Py<PyAny>>,
+    /// JSON conversions that failed, as already added to the counts.
+    malformed_seen: u64,
+}
+
+impl Handler for CollectorHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        let verdicts: Vec<bool> = match &self.filter {
+            None => vec![true; frames.len()],
+            Some(f) => Python::attach(|py| {
+                frames
+                    .iter()
+                    .map(|raw| {
+                        f.bind(py)
+                            .call1((PyBytes::new(py, raw),))
+                            .and_then(|v| v.is_truthy())
+                            .unwrap_or_else(|e| {
+                                log!(
+                                    Level::Error,
+                                    "mite.collector",
+                                    "filter",
+                                    "--collector-filter raised {e}; frame kept"
+                                );
+                                true
+                            })
+                    })
+                    .collect()
+            }),
+        };
+        for (raw, keep) in frames.iter().zip(verdicts) {
+            self.collector.process(raw, keep);
+            counts.ignored += u64::from(!keep);
+        }
+    }
+
+    fn tick(&mut self, counts: &mut Counts) {
+        let c = &mut self.collector;
+        c.flush();
+        counts.written = c.written;
+        counts.full = c.lost.full;
+        counts.unwritable = c.lost.unwritable;
+        counts.malformed += c.malformed - self.malformed_seen;
+        self.malformed_seen = c.malformed;
+    }
+}
+
+/// The one line a writer that lost messages ends with (the run then exits 1).
+fn write_failure(what: &str, lost: u64, failure: Option<&PathError>) -> PyResult<()> {
+    match failure {
+        Some(f) => Err(PyOSError::new_err(format!(
+            "the {what} could not write {lost} messages: {f}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `mite collector`: raw frames to `DIR/current`, rolled every `roll_after` messages.
+#[pyfunction]
+#[pyo3(signature = (address, dir, roll_after, use_json=false, filter=None))]
+pub fn run_collector<'py>(
+    py: Python<'py>,
+    address: String,
+    dir: PathBuf,
+    roll_after: u64,
+    use_json: bool,
+    filter: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let collector = Collector::open(CollectorConfig {
+        dir,
+        roll_after,
+        collector_id: None,
+        use_json,
+    })
+    .map_err(|e| PyOSError::new_err(format!("collector folder {e}")))?;
+    let mut h = CollectorHandler {
+        collector,
+        filter,
+        malformed_seen: 0,
+    };
+    let r = py.detach(|| pump(&address, "mite.collector", &mut h));
+    let c = &h.collector;
+    write_failure("collector", c.lost_frames(), c.failure.as_ref())?;
+    to_py(py, r)
+}
+
+fn msg_type(raw: &[u8]) -> Option<&str> {
+    MapIter::new(raw)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|(k, _)| scan::as_str(*k) == Some("type"))
+        .and_then(|(_, v)| scan::as_str(v))
+}
+
+struct RecorderHandler(Recorder);
+
+impl Handler for RecorderHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        for raw in &frames {
+            let Some(t) = msg_type(raw).filter(|t| *t == "data_created" || *t == "purge_data")
+            else {
+                counts.ignored += 1;
+                continue;
+            };
+            match self.0.process(raw, t) {
+                Outcome::Appended | Outcome::Purged => counts.written += 1,
+                Outcome::Ignored => counts.ignored += 1,
+                Outcome::Refused => counts.refused += 1,
+                Outcome::Failed => {}
+            }
+        }
+    }
+
+    fn tick(&mut self, counts: &mut Counts) {
+        counts.full = self.0.lost.full;
+        counts.unwritable = self.0.lost.unwritable;
+    }
+}
+
+/// `mite recorder`: `data_created` appends to `DIR/NAME.msgpack`, `purge_data` deletes it.
+#[pyfunction]
+pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<Bound<'_, PyDict>> {
+    let recorder =
+        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder {e}")))?;
+    let mut h = RecorderHandler(recorder);
+    let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
+    let rec = &h.0;
+    write_failure(
+        "recorder",
+        rec.lost.full + rec.lost.unwritable,
+        rec.failure.as_ref(),
+    )?;
+    to_py(py, r)
+}

@@ -1,0 +1,15 @@
+//! The runner and controller cores: starting journeys and accounting for them (`core.rs`), and the
+//! controller's work and runner tracking (`control.rs`).
+pub mod control;
+pub mod core;
+
+use pyo3::prelude::*;
+
+/// Adds `RunnerCore`, its done-callback type, the trackers and `plan_work`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<core::RunnerCore>()?;
+    m.add_class::<core::Done>()?;
+    m.add_class::<control::WorkTracker>()?;
+    m.add_class::<control::RunnerTracker>()?;
+    m.add_function(wrap_pyfunction!(control::plan_work, m)?)
+}
