@@ -87,7 +87,10 @@ def test_histogram_summary_and_buckets(tmp_path, fresh_db, target):
 
     gauges = fresh_db.rows("mite_actual_count")
     assert gauges and len({r["scenario_id"] for r in gauges}) == 1
-    assert max(r["value"] for r in gauges) == 2
+    # The gauge carries what the controller's reports said; how many journeys were running at
+    # the instant of a report depends on the machine's speed, so it is compared, not fixed.
+    reported = [a for r in of_type(messages, "controller_report") for a in r["actual"].values()]
+    assert max(r["value"] for r in gauges) == max(reported, default=0)
 
 
 def test_two_destinations_get_the_same_totals(tmp_path, fresh_db, stand_in, target):
