@@ -84,3 +84,32 @@ def test_cat_then_uncat_gives_the_file_back(tmp_path):
     text = run_mite(["cat", "data"], cwd=tmp_path).stdout
     back = subprocess.run([str(MITE), "uncat"], input=text.encode(), capture_output=True, env=clean_env()).stdout
     assert back == (tmp_path / "data").read_bytes()
+
+
+def test_cat_into_a_closed_pipe_is_not_an_error(tmp_path):
+    # `mite cat f | head -1`: the reader goes away after one line; cat stops quietly, exit 0.
+    write_frames(tmp_path / "data", FRAMES * 20000)  # far more than a pipe holds
+    cat = subprocess.Popen(
+        [str(MITE), "cat", "data"], cwd=tmp_path, env=clean_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    first = cat.stdout.readline()
+    cat.stdout.close()  # the reader is gone
+    stderr = cat.stderr.read().decode()
+    assert cat.wait(60) == 0, stderr
+    assert first.decode().rstrip("\n") == python_json(FRAMES[0])
+    assert stderr == ""
+
+
+def test_uncat_reports_a_line_that_is_not_json_with_its_number(tmp_path):
+    text = '{"type": "txn"}\n\n{"type": oops}\n[1]\n'
+    proc = subprocess.run(
+        [str(MITE), "uncat"], input=text.encode(), capture_output=True, env=clean_env(), cwd=tmp_path
+    )
+    assert proc.returncode == 1
+    stderr = proc.stderr.decode()
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mite: error: line 3 is not JSON"), stderr
+    # The line before it was packed; nothing after it.
+    assert proc.stdout == msgpack.packb({"type": "txn"}, use_bin_type=True)

@@ -254,10 +254,13 @@ def test_removed_runners_are_not_active():
 
 
 def test_runners_and_hits_expire_after_the_timeout():
+    # The window itself is checked against an injected clock in src/control/trackers.rs; this
+    # checks that the binding reads the real clock. Only the expiry is asserted: it holds however
+    # late the asserts run (a fresh entry "still active" would race a loaded machine).
     tracker = RunnerTracker(timeout=0.05)
     for runner_id in range(3):
         tracker.update(runner_id)
-    time.sleep(0.1)  # makes the first three older than the timeout; nothing is awaited
-    tracker.update(7)
-    assert tracker.get_active() == [7]
-    assert tracker.get_hit_rate() == 1 / 0.05
+    time.sleep(0.1)  # lets the entries get older than the timeout; nothing is awaited
+    assert tracker.get_active() == []
+    assert tracker.get_active_count() == 0
+    assert tracker.get_hit_rate() == 0.0

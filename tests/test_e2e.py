@@ -314,20 +314,34 @@ COUNTING = """
     pool = IterableDataPool([(n, f"item{n}") for n in range(1, 10)])
     three = IterableDataPool([("x",), ("y",), ("z",)])
     running = 0
+    # The journeys hold on until PEAK of them have run at once (or 30 s, for a failing test to
+    # show its `running` values): the concurrency is reached however slowly they are started.
+    PEAK = __PEAK__
+    peaked = asyncio.Event()
 
 
     async def journey(ctx, *args):
         global running
         running += 1
         ctx.send("seen", args=args, running=running)
-        await asyncio.sleep(0.2)
+        if running >= PEAK:
+            peaked.set()
+        try:
+            await asyncio.wait_for(peaked.wait(), 30)
+        except asyncio.TimeoutError:
+            pass
+        await asyncio.sleep(0)
         running -= 1
 """
 
 
+def counting(peak=1):
+    return COUNTING.replace("__PEAK__", str(peak))
+
+
 def test_journey_run_runs_the_first_item_once(tmp_path):
     # As in mite 2.11: one journey, with the first item of the datapool, then the test ends.
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting())
     proc = run_mite(["journey", "run", "counting:journey", "counting:three", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     messages = collected(tmp_path)
@@ -338,7 +352,7 @@ def test_journey_run_runs_the_first_item_once(tmp_path):
 
 
 def test_journey_run_without_a_datapool(tmp_path):
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting())
     proc = run_mite(["journey", "run", "counting:journey", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (seen,) = of_type(collected(tmp_path), "seen")
@@ -347,7 +361,7 @@ def test_journey_run_without_a_datapool(tmp_path):
 
 
 def test_journey_test_keeps_volume_journeys_running_until_the_datapool_is_exhausted(tmp_path):
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting(peak=3))
     proc = run_mite(
         ["journey", "test", "counting:journey", "counting:pool", "--volume", "3", *FAST],
         cwd=tmp_path,
@@ -361,7 +375,7 @@ def test_journey_test_keeps_volume_journeys_running_until_the_datapool_is_exhaus
 
 def test_runner_max_journeys_caps_concurrency(tmp_path):
     # Deliberately unlike mite 2.11, where the option compared with the wrong variable.
-    write_module(tmp_path, "counting", COUNTING)
+    write_module(tmp_path, "counting", counting(peak=2))
     argv = "journey test counting:journey counting:pool --volume=5 --runner-max-journeys=2".split()
     proc = run_mite([*argv, *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -1073,3 +1087,142 @@ def test_the_quickstart_example_runs_as_the_readme_says(tmp_path):
         m["message"] == "mite.exceptions.MiteError: basket was empty" and "user" in m
         for m in errors
     )
+
+
+# --- a second Ctrl-C, the event loop, the working directory ------------------------------------
+
+STUBBORN = """
+    import asyncio
+
+    import mite.cli.graceful
+
+    # An hour's grace: only a second Ctrl-C can end this run within the test's time limit.
+    mite.cli.graceful.GRACE_SECONDS = 3600
+
+
+    def vm(start, end):
+        return 2
+
+
+    async def journey(ctx):
+        async with ctx.transaction("t"):
+            ctx.send("sleeping")
+            await asyncio.sleep(600)
+
+
+    def scenario():
+        return [["stubborn:journey", None, vm]]
+"""
+
+
+def test_a_second_ctrl_c_cancels_the_running_journeys_at_once(tmp_path):
+    write_module(tmp_path, "stubborn", STUBBORN)
+    current = tmp_path / "collector_data" / "current"
+    with open(tmp_path / "stderr.txt", "w") as err:
+        child = subprocess.Popen(
+            [str(MITE), "scenario", "test", "stubborn:scenario", *FAST], cwd=tmp_path,
+            env=clean_env(), stdout=subprocess.DEVNULL, stderr=err,
+        )
+        try:
+            assert wait_for(lambda: current.exists() and current.stat().st_size > 0), "no journey"
+            child.send_signal(signal.SIGINT)
+            assert wait_for(lambda: "Interrupted:" in (tmp_path / "stderr.txt").read_text()), (
+                "the first Ctrl-C was not taken"
+            )
+            child.send_signal(signal.SIGINT)
+            code = child.wait(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert code == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    messages = collected(tmp_path)
+    started = {m["context_id"] for m in of_type(messages, "sleeping")}
+    ended = {m["context_id"] for m in of_type(messages, "txn") if m["transaction"] == "__root__"}
+    assert started and ended == started
+
+
+LOOP_KIND = """
+    import asyncio
+
+
+    async def journey(ctx):
+        ctx.send("loop", module=type(asyncio.get_running_loop()).__module__)
+"""
+
+
+@pytest.mark.parametrize("profile, module", [(None, "uvloop"), ("1", "asyncio")])
+def test_journeys_run_on_uvloop_unless_mite_profile_is_1(tmp_path, profile, module):
+    write_module(tmp_path, "loopkind", LOOP_KIND)
+    env = clean_env()
+    env.pop("MITE_PROFILE", None)
+    if profile is not None:
+        env["MITE_PROFILE"] = profile
+    proc = run_mite(["journey", "run", "loopkind:journey", *FAST], cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (msg,) = of_type(collected(tmp_path), "loop")
+    assert msg["module"].split(".")[0] == module, msg
+
+
+def test_exclude_working_directory_leaves_the_folder_off_sys_path(tmp_path):
+    write_module(tmp_path, "loopkind", LOOP_KIND)
+    proc = run_mite(["journey", "run", "loopkind:journey", *FAST], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    argv = ["journey", "run", "loopkind:journey", "--exclude-working-directory", *FAST]
+    assert_clean_failure(run_mite(argv, cwd=tmp_path), 2, "loopkind")
+
+
+# --- every threshold option, end to end ---------------------------------------------------------
+
+TIMED = """
+    async def journey(ctx):
+        # Four responses of 100, 200, 300 and 400 ms, as @mite_http reports them.
+        for t in (0.1, 0.2, 0.3, 0.4):
+            ctx.send("http_metrics", total_time=t, response_code=200, download_size=10.0)
+"""
+
+
+@pytest.mark.parametrize(
+    "option, broken",
+    [
+        ("--max-response-time-threshold=300", "Max response time exceeded: 400.0ms"),
+        ("--max-response-time-threshold=500", None),
+        ("--mean-response-time-threshold=200", "Mean response time exceeded: 250.0ms"),
+        ("--mean-response-time-threshold=300", None),
+        ("--standard-deviation-response-time-threshold=100",
+         "Response time standard deviation exceeded: "),
+        ("--standard-deviation-response-time-threshold=200", None),
+        # One burst of requests: the per-second rates do not vary more than this.
+        ("--standard-deviation-req-sec-threshold=1000000", None),
+    ],
+)
+def test_each_threshold_sets_the_exit_status(tmp_path, option, broken):
+    write_module(tmp_path, "timed", TIMED)
+    proc = run_mite(["journey", "run", "timed:journey", option, *FAST], cwd=tmp_path)
+    assert "Traceback" not in proc.stderr
+    lines = mite_lines(proc.stderr)
+    if broken is None:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert lines == []
+    else:
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert len(lines) == 1 and lines[0].startswith("mite: test failed: "), lines
+        assert broken in lines[0], lines
+
+
+@pytest.mark.parametrize("report, code", [(True, 1), (False, 0)])
+def test_benchmark_percentiles_break_the_test_only_with_the_report(tmp_path, report, code):
+    # As in mite 2.11: percentile thresholds are checked when the report is printed.
+    write_module(tmp_path, "timed", TIMED)
+    argv = ["journey", "run", "timed:journey", "--benchmark-percentiles=50:100,99:1000", *FAST]
+    proc = run_mite([*argv, "--report"] if report else argv, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr[-3000:]
+    lines = mite_lines(proc.stderr)
+    if report:
+        assert "MITE Benchmark Report" in proc.stdout
+        assert len(lines) == 1 and "Response time at 50th percentile exceeded 100ms" in lines[0]
+        assert "99th" not in lines[0], lines
+    else:
+        assert lines == []

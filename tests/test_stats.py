@@ -361,7 +361,7 @@ class TestStatsAggregator:
 
 
 def test_registered_entry_points_resolve_to_stat_lists():
-    tomllib = pytest.importorskip("tomllib")  # stdlib from Python 3.11
+    import tomllib  # stdlib from Python 3.11, which `make dev` uses
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     group = tomllib.loads(pyproject.read_text())["project"]["entry-points"]["mite_stats"]
     # mite 2.11.0's own registrations, one per package that ships stats.

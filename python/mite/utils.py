@@ -25,6 +25,10 @@ def spec_import(spec):
         if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
             raise SpecError(f"cannot import {spec!r}: no module named {e.name!r}") from e
         raise
+    except SyntaxError as e:
+        # A typo in a scenario file is a bad spec: one line naming the file and line.
+        where = f"{e.filename}:{e.lineno}" if e.filename else f"line {e.lineno}"
+        raise SpecError(f"cannot import {spec!r}: {where}: {type(e).__name__}: {e.msg}") from None
     try:
         return getattr(module, attr)
     except AttributeError:

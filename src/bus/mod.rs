@@ -2,3 +2,4 @@
 pub mod float;
 pub mod pyfmt;
 pub mod scan;
+pub mod strict;

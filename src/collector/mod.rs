@@ -1,14 +1,20 @@
-//! The collector: appends every raw frame to `DIR/current` and rolls it into `START_END[_ID]_N`.
+//! The collector: appends every raw frame to `DIR/current` and rolls it into `START_END[_ID]_N`;
+//! a write that fails is counted and reported, never left as a torn frame.
 pub mod cat;
+mod file;
 mod json;
 
+pub use file::PathError;
 pub use json::{frame_to_json, value_to_json};
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::report::log::unix_now;
+use file::{Flushed, FrameFile};
+
+use crate::log;
+use crate::report::log::{unix_now, Level};
+use crate::transport::{is_full, Counts};
 
 /// What the collector was told on the command line.
 #[derive(Clone, Debug)]
@@ -20,77 +26,133 @@ pub struct CollectorConfig {
 }
 
 /// Writes frames to the current file and rolls it every `roll_after` messages, as mite 2.11 does.
+/// A frame that cannot be written is counted (by reason) and the first failure is logged once;
+/// the file keeps every whole frame written before it.
 pub struct Collector {
     cfg: CollectorConfig,
-    current: BufWriter<File>,
+    current: Option<FrameFile>,
     in_current: u64,
     rolled: u64,
-    /// Frames written (after the filter), for the end-of-run accounting.
+    /// Frames in files, for the end-of-run accounting.
     pub written: u64,
     /// Frames that could not be decoded for JSON output.
     pub malformed: u64,
+    /// Frames lost to write errors, by reason (`full`, `unwritable`).
+    pub lost: Counts,
+    /// The first write error: it names the path and the reason.
+    pub failure: Option<PathError>,
 }
 
 impl Collector {
     /// Creates the folder, rolls a `current` left by an earlier run, and opens a fresh one.
-    pub fn open(cfg: CollectorConfig) -> io::Result<Self> {
-        let dir = std::path::absolute(&cfg.dir)?;
-        fs::create_dir_all(&dir)?;
+    pub fn open(cfg: CollectorConfig) -> Result<Self, PathError> {
+        let dir = std::path::absolute(&cfg.dir).map_err(|e| PathError::new(&cfg.dir, e))?;
+        fs::create_dir_all(&dir).map_err(|e| PathError::new(&dir, e))?;
         let cfg = CollectorConfig { dir, ..cfg };
         let mut rolled = 0;
         roll_existing(&cfg, &mut rolled)?;
         let current = start_current(&cfg.dir)?;
         Ok(Collector {
             cfg,
-            current,
+            current: Some(current),
             in_current: 0,
             rolled,
             written: 0,
             malformed: 0,
+            lost: Counts::default(),
+            failure: None,
         })
     }
 
+    /// Frames that could not be written.
+    pub fn lost_frames(&self) -> u64 {
+        self.lost.full + self.lost.unwritable
+    }
+
     /// Counts one message toward the roll; writes it when `keep` (the filter's verdict).
-    pub fn process(&mut self, raw: &[u8], keep: bool) -> io::Result<()> {
+    pub fn process(&mut self, raw: &[u8], keep: bool) {
         self.in_current += 1;
         if keep {
-            if self.cfg.use_json {
+            let line;
+            let bytes = if self.cfg.use_json {
                 match frame_to_json(raw) {
-                    Some(mut line) => {
-                        line.push('\n');
-                        self.current.write_all(line.as_bytes())?;
-                        self.written += 1;
+                    Some(mut l) => {
+                        l.push('\n');
+                        line = l;
+                        Some(line.as_bytes())
                     }
-                    None => self.malformed += 1,
+                    None => None,
                 }
             } else {
-                self.current.write_all(raw)?;
-                self.written += 1;
+                Some(raw)
+            };
+            match (bytes, self.current.as_mut()) {
+                (None, _) => self.malformed += 1,
+                (Some(b), Some(f)) => {
+                    if let Some(out) = f.push(b) {
+                        self.account(out);
+                    }
+                }
+                (Some(_), None) => self.lose_one(),
             }
         }
         if self.in_current == self.cfg.roll_after {
-            self.roll()?;
+            self.roll();
         }
-        Ok(())
     }
 
     /// Pushes buffered frames to the file so a crash loses at most one tick of data.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.current.flush()
+    pub fn flush(&mut self) {
+        if let Some(out) = self.current.as_mut().map(FrameFile::flush) {
+            self.account(out);
+        }
     }
 
-    fn roll(&mut self) -> io::Result<()> {
-        self.current.flush()?;
-        roll_existing(&self.cfg, &mut self.rolled)?;
-        self.current = start_current(&self.cfg.dir)?;
+    fn account(&mut self, out: Flushed) {
+        self.written += out.written;
+        if let Some((frames, err)) = out.lost {
+            self.lost.write_failed(&err.source, frames);
+            self.fail(err);
+        }
+    }
+
+    /// A frame with no file to go to (the file could not be created).
+    fn lose_one(&mut self) {
+        match &self.failure {
+            Some(f) if is_full(&f.source) => self.lost.full += 1,
+            _ => self.lost.unwritable += 1,
+        }
+    }
+
+    fn fail(&mut self, err: PathError) {
+        if self.failure.is_none() {
+            log!(
+                Level::Error,
+                "mite.collector",
+                "process_raw_message",
+                "cannot write {err}; the messages that do not fit are counted, not written"
+            );
+            self.failure = Some(err);
+        }
+    }
+
+    fn roll(&mut self) {
+        self.flush();
+        // The file is closed before it is renamed.
+        self.current = None;
+        let next =
+            roll_existing(&self.cfg, &mut self.rolled).and_then(|()| start_current(&self.cfg.dir));
+        match next {
+            Ok(f) => self.current = Some(f),
+            Err(e) => self.fail(e),
+        }
         self.in_current = 0;
-        Ok(())
     }
 }
 
 impl Drop for Collector {
     fn drop(&mut self) {
-        let _ = self.current.flush();
+        self.flush();
     }
 }
 
@@ -104,7 +166,7 @@ fn start_time_path(dir: &Path) -> PathBuf {
 
 /// Renames `current` (if any) to `START_END[_ID]_N`; the rename is atomic, so readers never
 /// see a half-rolled file.
-fn roll_existing(cfg: &CollectorConfig, rolled: &mut u64) -> io::Result<()> {
+fn roll_existing(cfg: &CollectorConfig, rolled: &mut u64) -> Result<(), PathError> {
     let current = current_path(&cfg.dir);
     if !current.is_file() {
         return Ok(());
@@ -117,15 +179,14 @@ fn roll_existing(cfg: &CollectorConfig, rolled: &mut u64) -> io::Result<()> {
     }
     name.push_str(&format!("_{rolled}"));
     *rolled += 1;
-    fs::rename(current, cfg.dir.join(name))
+    let to = cfg.dir.join(name);
+    fs::rename(&current, &to).map_err(|e| PathError::new(&to, e))
 }
 
-fn start_current(dir: &Path) -> io::Result<BufWriter<File>> {
-    fs::write(start_time_path(dir), (unix_now() as i64).to_string())?;
-    Ok(BufWriter::with_capacity(
-        256 * 1024,
-        File::create(current_path(dir))?,
-    ))
+fn start_current(dir: &Path) -> Result<FrameFile, PathError> {
+    let start = start_time_path(dir);
+    fs::write(&start, (unix_now() as i64).to_string()).map_err(|e| PathError::new(&start, e))?;
+    FrameFile::create(current_path(dir))
 }
 
 #[cfg(test)]
@@ -146,7 +207,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut c = Collector::open(cfg(tmp.path(), 2)).unwrap();
         for i in 0..5u8 {
-            c.process(&[0x91, i], true).unwrap();
+            c.process(&[0x91, i], true);
         }
         drop(c);
         let mut names: Vec<String> = fs::read_dir(tmp.path())
@@ -169,8 +230,9 @@ mod tests {
     fn filtered_frames_count_toward_the_roll_but_are_not_written() {
         let tmp = tempfile::tempdir().unwrap();
         let mut c = Collector::open(cfg(tmp.path(), 100)).unwrap();
-        c.process(&[0x01], false).unwrap();
-        c.process(&[0x02], true).unwrap();
+        c.process(&[0x01], false);
+        c.process(&[0x02], true);
+        c.flush();
         assert_eq!(c.written, 1);
         drop(c);
         assert_eq!(fs::read(tmp.path().join("current")).unwrap(), vec![0x02]);

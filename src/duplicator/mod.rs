@@ -120,6 +120,7 @@ pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
         out.abandon(&mut counts);
     }
     // `forwarded` counts deliveries: each frame once per output.
+    crate::report::throttle::flush();
     let line = counts.line(&[("outputs", outs.len() as u64)]);
     log!(Level::Info, LOGGER, "run", "{line}");
     Ok(counts)

@@ -122,3 +122,121 @@ impl Output {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output bound on loopback whose PUSH holds at most one frame, and a consumer (PULL) that
+    /// holds at most one too: the backlog builds as soon as the consumer stops reading.
+    fn slow_pair(ctx: &zmq::Context, limit: usize) -> (Output, zmq::Socket) {
+        let push = ctx.socket(zmq::PUSH).unwrap();
+        push.set_sndhwm(1).unwrap();
+        push.set_sndbuf(4096).unwrap();
+        push.set_linger(0).unwrap();
+        push.bind("tcp://127.0.0.1:*").unwrap();
+        let addr = push.get_last_endpoint().unwrap().unwrap();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.set_rcvhwm(1).unwrap();
+        pull.set_rcvbuf(4096).unwrap();
+        pull.set_linger(0).unwrap();
+        pull.connect(&addr).unwrap();
+        (Output::new(addr, push, limit), pull)
+    }
+
+    fn frame(i: u32) -> Vec<u8> {
+        let mut f = i.to_be_bytes().to_vec();
+        f.resize(1024, b'x');
+        f
+    }
+
+    /// Reads every frame the consumer gets, flushing the output between reads, until `count`.
+    fn read_all(
+        out: &mut Output,
+        pull: &zmq::Socket,
+        count: usize,
+        c: &mut Counts,
+    ) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while got.len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} frames came",
+                got.len()
+            );
+            out.flush(c);
+            // Woken by a frame to read or by room in the output (then flushed next round).
+            let mut items = [
+                pull.as_poll_item(zmq::POLLIN),
+                out.socket().as_poll_item(zmq::POLLOUT),
+            ];
+            zmq::poll(&mut items, 50).unwrap();
+            while let Ok(f) = pull.recv_bytes(zmq::DONTWAIT) {
+                got.push(f);
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn a_consumer_that_stops_reading_loses_nothing() {
+        let ctx = zmq::Context::new();
+        let (mut out, pull) = slow_pair(&ctx, 512 << 20);
+        let mut c = Counts::default();
+        let n = 5000;
+        for i in 0..n {
+            out.send(frame(i), &mut c);
+        }
+        assert!(
+            out.has_backlog(),
+            "5 MB went out to a consumer holding one frame"
+        );
+        let got = read_all(&mut out, &pull, n as usize, &mut c);
+        assert_eq!(got, (0..n).map(frame).collect::<Vec<_>>());
+        assert!(!out.has_backlog());
+        assert_eq!((c.forwarded, c.full), (n as u64, 0));
+    }
+
+    #[test]
+    fn past_the_limit_frames_are_dropped_counted_and_the_rest_keep_their_order() {
+        let ctx = zmq::Context::new();
+        let (mut out, pull) = slow_pair(&ctx, 10 * 1024);
+        let mut c = Counts::default();
+        let n = 5000u32;
+        for i in 0..n {
+            out.send(frame(i), &mut c);
+        }
+        assert!(c.full > 0, "nothing was dropped past a 10 KiB backlog");
+        let delivered = (n as u64 - c.full) as usize;
+        let got = read_all(&mut out, &pull, delivered, &mut c);
+        let seqs: Vec<u32> = got
+            .iter()
+            .map(|f| u32::from_be_bytes(f[..4].try_into().unwrap()))
+            .collect();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {seqs:?}"
+        );
+        assert_eq!(c.forwarded + c.full, n as u64);
+        // Once the consumer caught up, frames go through again.
+        out.send(frame(n), &mut c);
+        let last = read_all(&mut out, &pull, 1, &mut c);
+        assert_eq!(last, vec![frame(n)]);
+    }
+
+    #[test]
+    fn what_is_left_at_shutdown_is_counted_as_dropped() {
+        let ctx = zmq::Context::new();
+        let (mut out, _pull) = slow_pair(&ctx, 512 << 20);
+        let mut c = Counts::default();
+        for i in 0..3000 {
+            out.send(frame(i), &mut c);
+        }
+        assert!(out.has_backlog());
+        out.abandon(&mut c);
+        assert!(!out.has_backlog());
+        assert_eq!(c.forwarded + c.full, 3000);
+        assert!(c.full > 0);
+    }
+}

@@ -1,14 +1,31 @@
-//! A small HTTP/1.1 server for `GET /metrics`: one thread accepting, one per connection
-//! (scrapers are few and keep their connection open).
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+//! The `/metrics` HTTP/1.1 server: hyper on a one-thread tokio runtime of its own (never the
+//! journeys' thread), with limits on request lines, heads, bodies, connections and idle time.
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+use super::guard::{LineGuard, Slots, MAX_REQUEST_LINE};
 use super::model::Model;
-use super::text::render;
+use super::service::answer;
 use crate::log;
 use crate::report::log::Level;
+
+/// Largest request head (request line and headers) before the answer is 431.
+// NOTE: hyper's read buffer is the head limit; a head that does not fit is refused with 431
+// instead of growing the buffer, so each connection holds at most this much.
+pub const MAX_HEAD: usize = 64 << 10;
+/// Most header fields in one request (431 beyond).
+pub const MAX_HEADERS: usize = 64;
+/// Connections served at once; a new one beyond this closes the oldest.
+// NOTE: scrapers are few. Closing the oldest (rather than refusing the newest) keeps a
+// Prometheus scrape working while thousands of idle connections are held open against us.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A request head must arrive within this long of the connection being ready for it.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `--web-address` as mite 2.11 reads it: `[v6]:port`, `[v6]`, `host:port` or `host` (port 9301).
 pub fn parse_address(address: &str) -> Result<(String, u16), String> {
@@ -32,99 +49,57 @@ pub fn serve(address: &str, model: Arc<Mutex<Model>>) -> Result<std::net::Socket
     let listener = TcpListener::bind((host.as_str(), port))
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the web server: {e}"))?;
     std::thread::Builder::new()
         .name("mite-web".into())
-        .spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let model = model.clone();
-                let _ = std::thread::Builder::new()
-                    .name("mite-web-conn".into())
-                    .spawn(move || handle(conn, &model));
-            }
-        })
+        .spawn(move || runtime.block_on(accept_loop(listener, model)))
         .map_err(|e| e.to_string())?;
     Ok(local)
 }
 
-fn handle(conn: TcpStream, model: &Mutex<Model>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
-    let _ = conn.set_nodelay(true);
-    let Ok(mut writer) = conn.try_clone() else {
-        return;
+async fn accept_loop(listener: TcpListener, model: Arc<Mutex<Model>>) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            log!(Level::Error, "mite.web", "serve", "cannot serve: {e}");
+            return;
+        }
     };
-    let mut reader = BufReader::new(conn);
+    let slots = Arc::new(Slots::new(MAX_CONNECTIONS));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .max_headers(MAX_HEADERS);
     loop {
-        let mut request_line = String::new();
-        match reader.read_line(&mut request_line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut parts = request_line.split_whitespace();
-        let (method, target, version) = (
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or("HTTP/1.0"),
-        );
-        let mut keep_alive = version == "HTTP/1.1";
-        let mut body_len = 0usize;
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors or similar: wait for connections to end, then go on.
+                log!(Level::Debug, "mite.web", "serve", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
-                if k == "connection" {
-                    keep_alive = v == "keep-alive" || (keep_alive && v != "close");
-                } else if k == "content-length" {
-                    body_len = v.parse().unwrap_or(0);
-                }
-            }
-        }
-        if body_len > 0
-            && std::io::copy(
-                &mut (&mut reader).take(body_len as u64),
-                &mut std::io::sink(),
-            )
-            .is_err()
-        {
-            return;
-        }
-        let path = target.split('?').next().unwrap_or("");
-        let (status, body) = match (method, path) {
-            ("GET" | "HEAD", "/metrics") => {
-                let text = render(&model.lock().expect("model lock"));
-                ("200 OK", text)
-            }
-            ("GET" | "HEAD", _) => ("404 NOT FOUND", "Not Found\n".to_string()),
-            _ => ("405 METHOD NOT ALLOWED", "Method Not Allowed\n".to_string()),
         };
-        let head = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
-            body.len(),
-            if keep_alive { "keep-alive" } else { "close" }
+        let _ = stream.set_nodelay(true);
+        let (id, evicted) = slots.open();
+        let model = model.clone();
+        let slots = slots.clone();
+        let conn = http.serve_connection(
+            TokioIo::new(LineGuard::new(stream, MAX_REQUEST_LINE)),
+            service_fn(move |req| answer(req, model.clone())),
         );
-        let mut out = head.into_bytes();
-        if method != "HEAD" {
-            out.extend_from_slice(body.as_bytes());
-        }
-        if let Err(e) = writer.write_all(&out) {
-            log!(
-                Level::Debug,
-                "mite.web",
-                "handle",
-                "scrape connection closed: {e}"
-            );
-            return;
-        }
-        if !keep_alive {
-            return;
-        }
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = conn => {}
+                _ = evicted => {}
+            }
+            slots.close(id);
+        });
     }
 }
 

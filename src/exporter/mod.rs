@@ -1,20 +1,22 @@
 //! `mite prometheus_exporter`: PULLs stats dumps (bound at `--stats-out-socket`), merges them,
 //! and serves the totals at `GET /metrics` on `--web-address` (loopback by default).
+mod guard;
 mod http;
 mod model;
+mod service;
 mod text;
 
 pub use http::parse_address;
-pub use model::Model;
+pub use model::{Merged, Model};
 pub use text::render;
 
 use std::sync::{Arc, Mutex};
 
 use zmq::SocketType;
 
-use crate::log;
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
+use crate::{log, log_throttled};
 
 const LOGGER: &str = "mite.web.prometheus";
 
@@ -49,19 +51,32 @@ pub fn run(cfg: &ExporterConfig) -> Result<Counts, String> {
                 counts.malformed += 1;
                 continue;
             };
-            if model.lock().expect("model lock").merge(&msg) {
-                counts.written += 1;
-            } else {
-                counts.malformed += 1;
-                log!(
-                    Level::Warning,
-                    LOGGER,
-                    "run",
-                    "skipped a message that is not a list of stats dumps"
-                );
+            match model.lock().expect("model lock").merge(&msg) {
+                Merged::Ok => counts.written += 1,
+                Merged::NotDumps => {
+                    counts.malformed += 1;
+                    log_throttled!(
+                        Level::Warning,
+                        LOGGER,
+                        "run",
+                        "skipped a message that is not a list of stats dumps",
+                        "skipped a message that is not a list of stats dumps"
+                    );
+                }
+                Merged::BadName(name) => {
+                    counts.refused += 1;
+                    log_throttled!(
+                        Level::Warning,
+                        LOGGER,
+                        "run",
+                        "left out a stat whose name is not a Prometheus name",
+                        "left out stat {name:?}: its name or a label name is not a Prometheus name"
+                    );
+                }
             }
         }
     }
+    crate::report::throttle::flush();
     log!(Level::Info, LOGGER, "run", "{}", counts.line(&[]));
     Ok(counts)
 }

@@ -114,27 +114,40 @@ pub struct Model {
 
 impl Model {
     /// Merges one stats message (a list of dumps); false when it is not one.
-    pub fn merge(&mut self, msg: &Value) -> bool {
+    /// Merges a list of dumps; `NotDumps` when it is not one, `BadName` when a stat's name or
+    /// a label name could not be written as Prometheus text (those stats are left out).
+    pub fn merge(&mut self, msg: &Value) -> Merged {
         let Some(dumps) = msg.as_array() else {
-            return false;
+            return Merged::NotDumps;
         };
-        let mut ok = true;
+        let mut out = Merged::Ok;
         for dump in dumps {
-            ok &= self.merge_one(dump);
+            match self.merge_one(dump) {
+                Merged::Ok => {}
+                bad if out == Merged::Ok => out = bad,
+                _ => {}
+            }
         }
-        ok
+        out
     }
 
-    fn merge_one(&mut self, dump: &Value) -> bool {
+    fn merge_one(&mut self, dump: &Value) -> Merged {
         let Some(m) = dump.as_map() else {
-            return false;
+            return Merged::NotDumps;
         };
         let (Some(name), Some(kind)) = (
             field(m, "name").map(crate::bus::pyfmt::py_str),
             field(m, "type").and_then(Value::as_str),
         ) else {
-            return false;
+            return Merged::NotDumps;
         };
+        let label_names = field(m, "labels").and_then(Value::as_array);
+        if !metric_name(&name)
+            || !label_names
+                .is_none_or(|l| l.iter().all(|n| label_name(&crate::bus::pyfmt::py_str(n))))
+        {
+            return Merged::BadName(name);
+        }
         let pos = match self.stats.iter().position(|s| s.name == name) {
             Some(p) => p,
             None => {
@@ -150,7 +163,7 @@ impl Model {
                         sums: Serieses::new(),
                         totals: Serieses::new(),
                     },
-                    _ => return false,
+                    _ => return Merged::NotDumps,
                 };
                 let labels = field(m, "labels")
                     .and_then(Value::as_array)
@@ -163,12 +176,41 @@ impl Model {
                 });
                 // The first dump seeds the values as they are (mite 2.11 builds its
                 // defaultdict from it); later ones go through the update rules below.
-                return seed(self.stats.last_mut().expect("just pushed"), m);
+                return match seed(self.stats.last_mut().expect("just pushed"), m) {
+                    true => Merged::Ok,
+                    false => Merged::NotDumps,
+                };
             }
         };
         update(&mut self.stats[pos], m);
-        true
+        Merged::Ok
     }
+}
+
+/// What merging a message did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Merged {
+    Ok,
+    NotDumps,
+    BadName(String),
+}
+
+/// Prometheus' metric name grammar: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn metric_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Prometheus' label name grammar: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn label_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn seed(stat: &mut Stat, m: &[(Value, Value)]) -> bool {

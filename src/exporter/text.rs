@@ -1,7 +1,8 @@
 //! `/metrics` text exactly as mite 2.11's exporter writes it (a space between the name and the
 //! labels, label values as Python's `str()`, `le="%.6f"`, blocks separated by a blank line).
 // NOTE: prometheus-client's encoder cannot produce this: it omits that space, formats numbers
-// its own way, and escapes newlines. Dashboards built on mite 2.11 query these exact strings.
+// its own way. Dashboards built on mite 2.11 query these exact strings. Newlines in label values
+// are escaped as the format requires (mite 2.11 wrote them raw; see COMPATIBILITY).
 use std::cmp::Ordering;
 use std::fmt::Write;
 
@@ -39,7 +40,11 @@ fn label_text(names: &[Value], key: &[Value]) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (n, v) in names.iter().zip(key) {
         let n = py_str(n);
-        let v = py_str(v).replace('\\', "\\\\").replace('"', "\\\"");
+        // The text format's escapes: a raw newline would end the line and start a forged one.
+        let v = py_str(v)
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
         match pairs.iter_mut().find(|(k, _)| *k == n) {
             Some(slot) => slot.1 = v,
             None => pairs.push((n, v)),
@@ -239,8 +244,8 @@ mod tests {
             hist(0.5),
         ]);
         let mut model = Model::default();
-        assert!(model.merge(&dump1));
-        assert!(model.merge(&dump2));
+        assert_eq!(model.merge(&dump1), super::super::model::Merged::Ok);
+        assert_eq!(model.merge(&dump2), super::super::model::Merged::Ok);
         let want = "# TYPE c counter\n\
 c {method=\"b'GET'\",ok=\"False\"} 5\n\
 c {method=\"b'POST'\",ok=\"None\"} 1.0\n\
@@ -255,5 +260,52 @@ h_bucket{transaction=\"t\",le=\"+Inf\"} 6\n\
 h_sum{transaction=\"t\"} 0.750000\n\
 h_count{transaction=\"t\"} 6";
         assert_eq!(render(&model), want);
+    }
+
+    #[test]
+    fn newlines_cannot_forge_lines_and_bad_names_are_left_out() {
+        use super::super::model::Merged;
+        use rmpv::Value as V;
+        let m = |pairs: Vec<(&str, V)>| {
+            V::Map(pairs.into_iter().map(|(k, v)| (V::from(k), v)).collect())
+        };
+        let gauge = |name: &str, label: &str, value: &str| {
+            m(vec![
+                ("type", V::from("Gauge")),
+                ("name", V::from(name)),
+                (
+                    "metrics",
+                    V::Map(vec![(V::Array(vec![V::from(value)]), V::from(1))]),
+                ),
+                ("labels", V::Array(vec![V::from(label)])),
+            ])
+        };
+        let mut model = Model::default();
+        let injected = "x\"} 1\nforged_metric 666\n#";
+        assert_eq!(
+            model.merge(&V::Array(vec![gauge("g", "test", injected)])),
+            Merged::Ok
+        );
+        for (name, label) in [
+            ("bad\nname 1", "test"),
+            ("ok_name", "bad label"),
+            ("1st", "test"),
+        ] {
+            assert_eq!(
+                model.merge(&V::Array(vec![gauge(name, label, "v")])),
+                Merged::BadName(name.to_string()),
+                "{name:?} {label:?}"
+            );
+        }
+        let text = render(&model);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.contains(r##"g {test="x\"} 1\nforged_metric 666\n#"} 1"##),
+            "{text}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("forged_metric")),
+            "{text}"
+        );
     }
 }

@@ -15,7 +15,7 @@ pub enum Item {
 }
 
 /// A batch is sent when it holds this many frames; the pipeline thread also takes a partial
-/// batch on each tick, so a frame waits at most one tick.
+/// batch every `MAX_WAIT` (10 ms), so a frame waits at most that long.
 // NOTE: 256 measured best of {1, 64, 256, 1024} on the journeys benchmark: per-frame sends
 // cost the pipeline thread ~12% of a core in channel spinning; larger batches gained nothing.
 const BATCH: usize = 256;

@@ -73,18 +73,10 @@ impl Worker {
             return;
         };
         match rec.process(raw, msg_type) {
-            Ok(Outcome::Appended) => self.totals.recorded += 1,
-            Ok(Outcome::Refused) => self.totals.refused += 1,
-            Ok(_) => {}
-            Err(e) => {
-                self.totals.io_errors += 1;
-                log!(
-                    Level::Error,
-                    "mite.recorder",
-                    "process_message",
-                    "could not write: {e}"
-                );
-            }
+            Outcome::Appended => self.totals.recorded += 1,
+            Outcome::Refused => self.totals.refused += 1,
+            Outcome::Failed => self.totals.io_errors += 1,
+            Outcome::Ignored | Outcome::Purged => {}
         }
     }
 }

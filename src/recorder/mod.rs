@@ -1,11 +1,13 @@
 //! The recorder: `data_created` appends a message's `data` to `DIR/NAME.msgpack`; `purge_data` deletes it.
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::bus::scan::{self, MapIter, Raw};
-use crate::log;
+use crate::collector::PathError;
 use crate::report::log::Level;
+use crate::transport::Counts;
+use crate::{log, log_throttled};
 
 /// What one message did to the recorder's folder.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,6 +17,9 @@ pub enum Outcome {
     Purged,
     /// The message named a file outside the folder (or no usable name); nothing was touched.
     Refused,
+    /// The write failed (counted in `lost`, the first failure logged); the file keeps its
+    /// whole records.
+    Failed,
 }
 
 /// Keeps the data files that scenarios create and purge.
@@ -22,34 +27,73 @@ pub struct Recorder {
     dir: PathBuf,
     pub appended: u64,
     pub refused: u64,
+    /// Messages whose write failed, by reason (`full`, `unwritable`).
+    pub lost: Counts,
+    /// The first failed write, naming the path and the reason.
+    pub failure: Option<PathError>,
 }
 
-/// A name is safe when it is one plain path component: no separators, not `.`/`..`, no NUL.
+/// Longest file name most filesystems take (ext4, xfs, tmpfs: 255 bytes).
+const NAME_MAX: usize = 255;
+const SUFFIX: &str = ".msgpack";
+
+/// A name is safe when it is one plain path component: no separators, not `.`/`..`, no NUL,
+/// and short enough to be a file name.
 fn safe_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && name.len() + SUFFIX.len() <= NAME_MAX
+}
+
+/// Appends `bytes` to `path` whole: a failed write is cut back to the file's previous end.
+fn append_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let before = file.metadata()?.len();
+    file.write_all(bytes).inspect_err(|_| {
+        let _ = file.set_len(before);
+    })
 }
 
 impl Recorder {
     /// Creates the folder if needed.
-    pub fn open(dir: PathBuf) -> io::Result<Self> {
-        let dir = std::path::absolute(dir)?;
-        fs::create_dir_all(&dir)?;
+    pub fn open(dir: PathBuf) -> Result<Self, PathError> {
+        let dir = std::path::absolute(&dir).map_err(|e| PathError::new(&dir, e))?;
+        fs::create_dir_all(&dir).map_err(|e| PathError::new(&dir, e))?;
         Ok(Recorder {
             dir,
             appended: 0,
             refused: 0,
+            lost: Counts::default(),
+            failure: None,
         })
     }
 
+    fn failed(&mut self, path: &Path, e: io::Error) -> Outcome {
+        self.lost.write_failed(&e, 1);
+        if self.failure.is_none() {
+            let err = PathError::new(path, e);
+            log!(
+                Level::Error,
+                "mite.recorder",
+                "process_message",
+                "cannot write {err}; the messages that cannot be written are counted"
+            );
+            self.failure = Some(err);
+        }
+        Outcome::Failed
+    }
+
     /// Handles one raw frame whose `type` is already known to be `data_created` or `purge_data`.
-    pub fn process(&mut self, raw: &[u8], msg_type: &str) -> io::Result<Outcome> {
+    pub fn process(&mut self, raw: &[u8], msg_type: &str) -> Outcome {
         let Ok(iter) = MapIter::new(raw) else {
-            return Ok(Outcome::Ignored);
+            return Outcome::Ignored;
         };
         let (mut name, mut data): (Option<Raw<'_>>, Option<Raw<'_>>) = (None, None);
         for entry in iter {
             let Ok((k, v)) = entry else {
-                return Ok(Outcome::Ignored);
+                return Outcome::Ignored;
             };
             match scan::as_str(k) {
                 Some("name") => name = Some(v),
@@ -58,47 +102,48 @@ impl Recorder {
             }
         }
         let Some(name) = name.filter(|n| !scan::is_nil(*n)) else {
-            return Ok(Outcome::Ignored);
+            return Outcome::Ignored;
         };
         let Some(name) = scan::as_str(name).filter(|n| safe_name(n)) else {
             self.refused += 1;
-            log!(
+            log_throttled!(
                 Level::Error,
                 "mite.recorder",
                 "process_message",
-                "refused a {msg_type} message whose name is not a plain file name"
+                "refused a message whose name is not a plain file name",
+                "refused a {msg_type} message whose name is not a plain file name of at most \
+                 {} bytes",
+                NAME_MAX - SUFFIX.len()
             );
-            return Ok(Outcome::Refused);
+            return Outcome::Refused;
         };
-        let path = self.dir.join(format!("{name}.msgpack"));
+        let path = self.dir.join(format!("{name}{SUFFIX}"));
         match msg_type {
             "data_created" => {
                 // The value's bytes are exactly what packing the decoded `data` again would give.
                 let bytes = data.map(|d| d.0).unwrap_or(&[0xc0]);
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)?
-                    .write_all(bytes)?;
-                self.appended += 1;
-                Ok(Outcome::Appended)
-            }
-            "purge_data" => {
-                match fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        log!(
-                            Level::Info,
-                            "mite.recorder",
-                            "process_message",
-                            "Tried to delete a file that didn't exist, continuing"
-                        );
+                match append_whole(&path, bytes) {
+                    Ok(()) => {
+                        self.appended += 1;
+                        Outcome::Appended
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => self.failed(&path, e),
                 }
-                Ok(Outcome::Purged)
             }
-            _ => Ok(Outcome::Ignored),
+            "purge_data" => match fs::remove_file(&path) {
+                Ok(()) => Outcome::Purged,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    log!(
+                        Level::Info,
+                        "mite.recorder",
+                        "process_message",
+                        "Tried to delete a file that didn't exist, continuing"
+                    );
+                    Outcome::Purged
+                }
+                Err(e) => self.failed(&path, e),
+            },
+            _ => Outcome::Ignored,
         }
     }
 }
@@ -128,17 +173,17 @@ mod tests {
             V::from("users"),
             V::Array(vec![V::from(1), V::from("a")]),
         );
-        assert_eq!(r.process(&f, "data_created").unwrap(), Outcome::Appended);
-        assert_eq!(r.process(&f, "data_created").unwrap(), Outcome::Appended);
+        assert_eq!(r.process(&f, "data_created"), Outcome::Appended);
+        assert_eq!(r.process(&f, "data_created"), Outcome::Appended);
         let file = tmp.path().join("users.msgpack");
         assert_eq!(
             fs::read(&file).unwrap(),
             [0x92, 0x01, 0xa1, b'a', 0x92, 0x01, 0xa1, b'a']
         );
         let p = frame("purge_data", V::from("users"), V::Nil);
-        assert_eq!(r.process(&p, "purge_data").unwrap(), Outcome::Purged);
+        assert_eq!(r.process(&p, "purge_data"), Outcome::Purged);
         assert!(!file.exists());
-        assert_eq!(r.process(&p, "purge_data").unwrap(), Outcome::Purged);
+        assert_eq!(r.process(&p, "purge_data"), Outcome::Purged);
     }
 
     #[test]
@@ -146,17 +191,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let inner = tmp.path().join("rec");
         let mut r = Recorder::open(inner.clone()).unwrap();
-        for bad in ["../escape", "a/b", "..", ""] {
+        let long = "n".repeat(248);
+        for bad in ["../escape", "a/b", "..", "", long.as_str()] {
             let f = frame("data_created", V::from(bad), V::from(1));
-            assert_eq!(
-                r.process(&f, "data_created").unwrap(),
-                Outcome::Refused,
-                "{bad}"
-            );
+            assert_eq!(r.process(&f, "data_created"), Outcome::Refused, "{bad}");
         }
         assert!(!tmp.path().join("escape.msgpack").exists());
         let none = frame("data_created", V::Nil, V::from(1));
-        assert_eq!(r.process(&none, "data_created").unwrap(), Outcome::Ignored);
-        assert_eq!(r.refused, 4);
+        assert_eq!(r.process(&none, "data_created"), Outcome::Ignored);
+        assert_eq!(r.refused, 5);
+        assert_eq!(
+            r.lost,
+            Counts::default(),
+            "a name too long is refused, not a failed write"
+        );
     }
 }

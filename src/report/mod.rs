@@ -3,3 +3,4 @@ pub mod console;
 pub mod log;
 pub mod summary;
 pub mod table;
+pub mod throttle;

@@ -82,6 +82,10 @@ impl Stat {
         }
     }
 
+    pub fn spec(&self) -> &StatSpec {
+        &self.spec
+    }
+
     pub fn name(&self) -> &str {
         &self.spec.name
     }

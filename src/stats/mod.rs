@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use zmq::SocketType;
 
-use crate::log;
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
+use crate::{log, log_throttled};
 
 const LOGGER: &str = "mite.stats";
 pub const DUMP_EVERY: Duration = Duration::from_millis(250);
@@ -52,15 +52,19 @@ impl Aggregator {
         }
     }
 
-    /// Feeds one frame to every native stat; false when it is not a message (a map).
-    pub fn process(&mut self, raw: &[u8]) -> bool {
+    /// Feeds one frame to every native stat, unless it is not a message (a map) or a stat
+    /// would take a label from it that mite 2.11's exporter cannot read.
+    pub fn process(&mut self, raw: &[u8]) -> Verdict {
         let Some(msg) = Message::parse(raw) else {
-            return false;
+            return Verdict::NotAMessage;
         };
+        if !self.stats.iter().all(|s| s.spec().labels_hashable(&msg)) {
+            return Verdict::BadLabel;
+        }
         for s in &mut self.stats {
             s.process(&msg);
         }
-        true
+        Verdict::Used
     }
 
     /// The dump list, encoded: `[dump, dump, ...]` in slot order.
@@ -85,19 +89,26 @@ impl Aggregator {
     }
 }
 
+/// What became of one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Used,
+    NotAMessage,
+    /// A label value is a map: Python cannot hash it, so a dump holding it would crash
+    /// the exporter (mite 2.11's, and any Python reader of dumps).
+    BadLabel,
+}
+
 /// What `mite stats` was told.
 pub struct StatsConfig {
     pub in_address: String,
     pub out_address: String,
 }
 
-fn send_dump(out: &zmq::Socket, dump: &[u8], counts: &mut Counts) -> bool {
+fn send_dump(out: &zmq::Socket, dump: &[u8]) -> bool {
     loop {
         match out.send(dump, zmq::DONTWAIT) {
-            Ok(()) => {
-                counts.written += 1;
-                return true;
-            }
+            Ok(()) => return true,
             // Nobody is taking dumps yet (the exporter is down or slow): wait, but stay stoppable.
             Err(zmq::Error::EAGAIN) if signals::stop_requested().is_none() => {
                 let _ = out.poll(zmq::POLLOUT, 100);
@@ -109,7 +120,6 @@ fn send_dump(out: &zmq::Socket, dump: &[u8], counts: &mut Counts) -> bool {
                     "send_dump",
                     "could not send a dump: {e}"
                 );
-                counts.full += 1;
                 return false;
             }
         }
@@ -117,7 +127,7 @@ fn send_dump(out: &zmq::Socket, dump: &[u8], counts: &mut Counts) -> bool {
 }
 
 /// Runs until SIGINT/SIGTERM. `received` counts frames, `forwarded` the messages covered by the
-/// dumps sent, `written` the dumps sent.
+/// dumps sent (`dumps=` on the totals line counts the dumps), `full` those of dumps not sent.
 pub fn run(
     cfg: &StatsConfig,
     mut agg: Aggregator,
@@ -130,6 +140,7 @@ pub fn run(
     let max = transport::max_frame_bytes();
     let mut counts = Counts::default();
     let mut pending = 0u64;
+    let mut dumps = 0u64;
     let mut next_dump = Instant::now() + DUMP_EVERY;
     let mut batch = Vec::new();
     loop {
@@ -146,9 +157,24 @@ pub fn run(
             if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;
             }
-            if !agg.process(&raw) {
-                counts.malformed += 1;
-                continue;
+            match agg.process(&raw) {
+                Verdict::Used => {}
+                Verdict::NotAMessage => {
+                    counts.malformed += 1;
+                    continue;
+                }
+                Verdict::BadLabel => {
+                    counts.refused += 1;
+                    log_throttled!(
+                        Level::Warning,
+                        LOGGER,
+                        "run",
+                        "refused a message with a map as a label value",
+                        "refused a message with a map as a label value (an exporter cannot \
+                         use it as a label)"
+                    );
+                    continue;
+                }
             }
             pending += 1;
             if external.is_some() {
@@ -167,8 +193,12 @@ pub fn run(
                 .as_deref_mut()
                 .map(|e| e.dump())
                 .unwrap_or_default();
-            if send_dump(&out, &agg.dump(extra), &mut counts) {
+            if send_dump(&out, &agg.dump(extra)) {
+                dumps += 1;
                 counts.forwarded += pending;
+            } else {
+                // The messages this dump covered are lost with it.
+                counts.full += pending;
             }
             pending = 0;
         }
@@ -179,7 +209,8 @@ pub fn run(
             break;
         }
     }
-    let line = counts.line(&[("unusable", agg.unusable())]);
+    crate::report::throttle::flush();
+    let line = counts.line(&[("dumps", dumps), ("unusable", agg.unusable())]);
     log!(Level::Info, LOGGER, "run", "{line}");
     Ok(counts)
 }

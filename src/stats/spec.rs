@@ -75,3 +75,39 @@ impl<'a> Message<'a> {
 
 /// The empty string, as a msgpack value: what a missing label reads as.
 pub const EMPTY: Raw<'static> = Raw(b"\xa0");
+
+/// True when Python can hash `v` as part of a label tuple: the exporters read arrays as tuples,
+/// but a map anywhere inside becomes a dict, which cannot be a dict key.
+pub fn hashable(v: Raw<'_>) -> bool {
+    let b = v.0;
+    let (n, mut pos) = match b.first() {
+        Some(0x80..=0x8f | 0xde | 0xdf) => return false,
+        Some(m @ 0x90..=0x9f) => (usize::from(m & 0x0f), 1),
+        Some(0xdc) if b.len() >= 3 => (usize::from(u16::from_be_bytes([b[1], b[2]])), 3),
+        Some(0xdd) if b.len() >= 5 => (u32::from_be_bytes([b[1], b[2], b[3], b[4]]) as usize, 5),
+        _ => return true,
+    };
+    for _ in 0..n {
+        let Ok(end) = scan::skip(b, pos) else {
+            return false;
+        };
+        if !hashable(Raw(&b[pos..end])) {
+            return false;
+        }
+        pos = end;
+    }
+    true
+}
+
+impl StatSpec {
+    /// False when this stat would take a label from `msg` that Python cannot hash.
+    pub fn labels_hashable(&self, msg: &Message<'_>) -> bool {
+        if !msg.type_in(&self.types) {
+            return true;
+        }
+        match &self.source {
+            Source::Fields { labels, .. } => labels.iter().all(|l| msg.get(l).is_none_or(hashable)),
+            Source::Report { .. } => msg.get("test").is_none_or(hashable),
+        }
+    }
+}

@@ -76,11 +76,14 @@ fn counter_and_histogram_dump_like_mite() {
             ("total_time", V::F64(t)),
         ])
     };
-    assert!(agg.process(&m(0.05)));
-    assert!(agg.process(&m(0.5)));
-    assert!(agg.process(&m(5.0)));
-    assert!(agg.process(&frame(&[("type", V::from("txn"))])));
-    assert!(!agg.process(b"\x91\x01"));
+    assert_eq!(agg.process(&m(0.05)), Verdict::Used);
+    assert_eq!(agg.process(&m(0.5)), Verdict::Used);
+    assert_eq!(agg.process(&m(5.0)), Verdict::Used);
+    assert_eq!(
+        agg.process(&frame(&[("type", V::from("txn"))])),
+        Verdict::Used
+    );
+    assert_eq!(agg.process(b"\x91\x01"), Verdict::NotAMessage);
     let dump = decode(&agg.dump(Vec::new()));
     let dumps = dump.as_array().unwrap();
     let counter = &dumps[0];
@@ -187,4 +190,35 @@ fn unusable_values_are_counted_not_fatal() {
         get(h, "sums"),
         &V::Map(vec![(V::Array(vec![V::from("")]), V::from(2))])
     );
+}
+
+#[test]
+fn a_map_as_a_label_value_is_refused_before_any_stat_counts_it() {
+    let mut agg = Aggregator::new(
+        vec![spec(
+            "c",
+            Kind::Counter,
+            &["m"],
+            &["test"],
+            fields(&["test"], None),
+        )],
+        vec![Slot::Native(0)],
+    );
+    let map = V::Map(vec![(V::from("a"), V::from(1))]);
+    let bad = frame(&[("type", V::from("m")), ("test", map.clone())]);
+    assert_eq!(agg.process(&bad), Verdict::BadLabel);
+    let nested = frame(&[
+        ("type", V::from("m")),
+        ("test", V::Array(vec![V::from(1), map.clone()])),
+    ]);
+    assert_eq!(agg.process(&nested), Verdict::BadLabel);
+    // Arrays are tuples to the exporters: hashable.
+    let tuple = frame(&[("type", V::from("m")), ("test", V::Array(vec![V::from(1)]))]);
+    assert_eq!(agg.process(&tuple), Verdict::Used);
+    // Another type's messages are not this stat's business.
+    let other = frame(&[("type", V::from("n")), ("test", map)]);
+    assert_eq!(agg.process(&other), Verdict::Used);
+    let dump = decode(&agg.dump(Vec::new()));
+    let metrics = get(&dump.as_array().unwrap()[0], "metrics");
+    assert_eq!(metrics.as_map().unwrap().len(), 1, "{metrics}");
 }

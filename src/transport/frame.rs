@@ -1,10 +1,10 @@
 //! The check every received frame passes before a component acts on it: one whole msgpack
-//! value, no larger than the frame limit.
+//! value that mite 2.11's tools can read, no larger than the frame limit.
 use std::sync::OnceLock;
 
 use super::counts::{Counts, Reject};
-use crate::bus::scan::is_one_value;
-use crate::log;
+use crate::bus::strict::python_accepts;
+use crate::log_throttled;
 use crate::report::log::Level;
 
 /// Largest frame accepted, from `MITE_MAX_FRAME_BYTES` (default 64 MiB).
@@ -21,12 +21,13 @@ pub fn max_frame_bytes() -> usize {
     })
 }
 
-/// Accepts `raw` when it is within `limit` bytes and exactly one well-formed msgpack value.
+/// Accepts `raw` when it is within `limit` bytes and exactly one msgpack value that
+/// msgpack-python reads (see `bus::strict`).
 pub fn check(raw: &[u8], limit: usize) -> Result<(), Reject> {
     if raw.len() > limit {
         return Err(Reject::Oversize);
     }
-    if !is_one_value(raw) {
+    if !python_accepts(raw) {
         return Err(Reject::Malformed);
     }
     Ok(())
@@ -40,10 +41,15 @@ pub fn admit(raw: &[u8], max: usize, counts: &mut Counts, logger: &str) -> bool 
         Ok(()) => true,
         Err(why) => {
             counts.reject(why);
-            log!(
+            log_throttled!(
                 Level::Warning,
                 logger,
                 "run",
+                if why == Reject::Oversize {
+                    "skipped an oversize frame"
+                } else {
+                    "skipped a malformed frame"
+                },
                 "skipped a {why:?} frame of {} bytes",
                 raw.len()
             );
@@ -62,6 +68,8 @@ mod tests {
         assert_eq!(check(b"\xc1", 100), Err(Reject::Malformed));
         assert_eq!(check(b"\x82\xa1a\x01", 100), Err(Reject::Malformed));
         assert_eq!(check(b"\x01\x02", 100), Err(Reject::Malformed));
+        // A reserved extension type: mite 2.11's tools stop reading a file after it.
+        assert_eq!(check(b"\xd4\x80\x00", 100), Err(Reject::Malformed));
         assert_eq!(check(&[0x01; 10], 4), Err(Reject::Oversize));
     }
 }

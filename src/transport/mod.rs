@@ -5,6 +5,6 @@ mod frame;
 pub mod signals;
 mod socket;
 
-pub use counts::{Counts, Reject};
+pub use counts::{is_full, Counts, Reject};
 pub use frame::{admit, check, max_frame_bytes};
 pub use socket::{open, recv_burst, Role, Transport, LINGER_MS};

@@ -8,7 +8,7 @@ Which `mite` runs a component is chosen per component:
 
 ``MITE_DIST_UNDER_TEST=ref`` turns every "ours" into the reference, so the whole suite can be run
 against mite 2.11.0 to show that its expectations are right. Behaviour the reference lacks is
-marked with `beyond_reference` (skipped there) or `reference_bug` (a strict xfail there: the test
+marked with `beyond_reference` (skipped there, saying so) or `reference_bug` (a strict xfail there: the test
 runs and must fail, because the reference's failure is the point).
 """
 
@@ -49,8 +49,8 @@ HAVE_REF = REF_MITE.exists()
 def mite_for(impl):
     """The `mite` executable that runs a component of implementation `impl` ("ours" or "ref")."""
     if impl == "ref" or (impl == "ours" and REFERENCE_RUN):
-        if not HAVE_REF:
-            pytest.skip(f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`")
+        # `make test` installs the reference first: its absence is an installation bug, not a skip.
+        assert HAVE_REF, f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`"
         return REF_MITE
     if impl == "ours":
         return OURS_MITE
@@ -62,9 +62,9 @@ def is_ref(impl):
     return impl == "ref" or REFERENCE_RUN
 
 
-needs_ref = pytest.mark.skipif(
-    not HAVE_REF, reason=f"the reference mite 2.11.0 is not at {REF_MITE}: run `make ref-venv`"
-)
+def needs_ref(test):
+    """Labels a test that runs the reference beside ours. A missing reference fails it (`mite_for`)."""
+    return test
 
 
 def beyond_reference(reason):
@@ -173,6 +173,90 @@ def wait_for(predicate, timeout, what, watch=(), interval=0.05):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def _tcp_queues(port):
+    """(send queue, receive queue) bytes of every loopback TCP socket on `port`, from the kernel."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                local, remote = (int(a.rsplit(":", 1)[1], 16) for a in fields[1:3])
+                if port in (local, remote):
+                    tx, rx = (int(q, 16) for q in fields[4].split(":"))
+                    out.append((tx, rx))
+    return out
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    return inodes
+
+
+def connected_to(pid, port):
+    """True when process `pid` has an established TCP connection to loopback `port`."""
+    inodes = _socket_inodes(pid)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                remote = int(fields[2].rsplit(":", 1)[1], 16)
+                if remote == port and fields[3] == "01" and fields[9] in inodes:
+                    return True
+    return False
+
+
+def wait_connected(component, address, timeout=60.0):
+    """Waits until `component` has connected to the bound loopback `address`: it is past its
+    start-up (imports) and its socket is up."""
+    port = int(address.rsplit(":", 1)[1])
+    wait_for(lambda: connected_to(component.pid, port), timeout,
+             f"{component.label} to connect to {address}", [component])
+
+
+def wait_started(component, timeout=60.0):
+    """Waits until `component` has started its ZeroMQ threads (3 threads or more), i.e. it is past
+    its imports, for tests that arrange a start order before there is anything to connect to."""
+    def threads():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            return len(os.listdir(f"/proc/{component.pid}/task")) >= 3
+        return False
+
+    wait_for(threads, timeout, f"{component.label} to start", [component])
+
+
+# What libzmq 4.3 sends on a PUSH connection before the first frame: the 64-byte ZMTP greeting
+# and a READY command naming the socket type.
+_ZMTP_HANDSHAKE = 64 + 28
+
+
+def _bytes_acked(port):
+    """bytes_acked of each established TCP connection whose local port is `port` (from `ss`)."""
+    out = subprocess.run(["ss", "-tinH", "state", "established", f"sport = :{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(n) for n in re.findall(r"bytes_acked:(\d+)", out)]
+
+
+def wait_delivered(peer, timeout=30.0, watch=()):
+    """Waits until every frame sent through `peer` (a bound PUSH with one consumer connected) has
+    been acknowledged by the consumer's kernel and read out of its kernel queue by the consumer's
+    ZeroMQ thread: it is in the consumer's socket queue, so a `recv` there gets it."""
+    port = int(peer.address.rsplit(":", 1)[1])
+    want = _ZMTP_HANDSHAKE + peer.wire_bytes
+
+    def delivered():
+        acked = _bytes_acked(port)
+        assert all(a <= want for a in acked), (acked, want)  # a wrong byte count: a test bug
+        return acked == [want] and all(q == (0, 0) for q in _tcp_queues(port))
+
+    wait_for(delivered, timeout, f"the frames sent to {peer.address} to be delivered", watch)
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -311,6 +395,16 @@ def totals(text):
     return {k: int(v) for k, v in re.findall(r"([A-Za-z_][\w.-]*)=(\d+)", tail)}
 
 
+def stop_for_totals(component, timeout=20.0):
+    """SIGINT, waits for the exit, and returns the counts of its `totals:` line (fails if none)."""
+    component.expected_exit = True
+    component.signal(signal.SIGINT)
+    component.wait(timeout)
+    counts = totals(component.stderr())
+    assert counts is not None, f"no `totals:` line at shutdown\n{component.describe()}"
+    return counts
+
+
 class Deployment:
     """The components of one test, run in its scratch folder, stopped at the end whatever happens."""
 
@@ -361,8 +455,8 @@ class Deployment:
 
     # peers
 
-    def peer(self, kind, address, bind, watch=()):
-        p = Peer(self.zmq, kind, address, bind, watch)
+    def peer(self, kind, address, bind, watch=(), rcvhwm=0):
+        p = Peer(self.zmq, kind, address, bind, watch, rcvhwm=rcvhwm)
         self.peers.append(p)
         return p
 
@@ -375,8 +469,9 @@ class Deployment:
     def pull_bind(self, address):
         return self.peer(zmq.PULL, address, True)
 
-    def pull_connect(self, address):
-        return self.peer(zmq.PULL, address, False)
+    def pull_connect(self, address, rcvhwm=0):
+        """`rcvhwm` > 0 makes a consumer that holds few frames until it reads them."""
+        return self.peer(zmq.PULL, address, False, rcvhwm=rcvhwm)
 
     def req_connect(self, address, watch=()):
         return self.peer(zmq.REQ, address, False, watch)
@@ -392,17 +487,20 @@ class Peer:
     """A pyzmq socket speaking mite's msgpack. A send waits (up to `send_timeout` seconds) for
     someone to take the frame, and fails at once if a component in `watch` has exited."""
 
-    def __init__(self, ctx, kind, address, bind, watch=(), send_timeout=15.0):
+    def __init__(self, ctx, kind, address, bind, watch=(), send_timeout=15.0, rcvhwm=0):
         self.sock = ctx.socket(kind)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDTIMEO, 200)
         self.sock.setsockopt(zmq.SNDHWM, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
+        if rcvhwm:  # a slow consumer: little queued on our side, so the sender's queue fills
+            self.sock.setsockopt(zmq.RCVBUF, 4096)
         self.address = address
         self.watch = list(watch)
         self.send_timeout = send_timeout
         (self.sock.bind if bind else self.sock.connect)(address)
         self.sent = 0
+        self.wire_bytes = 0
 
     def send_raw(self, frame):
         deadline = time.monotonic() + self.send_timeout
@@ -416,6 +514,8 @@ class Peer:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"nobody took a frame sent to {self.address}") from None
         self.sent += 1
+        # ZMTP 3 frame header: flags and a 1-byte size, or flags and an 8-byte size.
+        self.wire_bytes += len(frame) + (2 if len(frame) < 256 else 9)
 
     def send(self, obj):
         self.send_raw(pack(obj))
@@ -700,7 +800,7 @@ _extra_names = None
 
 def reference_extra_stat_names():
     """Names of the stats mite 2.11.0 registers from entry points other than `mite` and
-    `mite_http` (mite_finagle, mite_kafka, mite_selenium), which ours does not ship."""
+    `mite_http` (mite_finagle, mite_kafka, mite_selenium; ours ships the same)."""
     global _extra_names
     if _extra_names is None:
         code = (
@@ -834,6 +934,26 @@ class Pipeline:
     def settled(self, name="mite_http_response_total", quiet=1.5, timeout=30.0):
         return settled_scrape(self.web_port, name, quiet, timeout, watch=[self.exporter])
 
+    def exported(self, served, timeout=60.0):
+        """The /metrics body once it counts `served` responses. Our stats loses nothing, so that
+        is the event to wait for (a wrong count times out, naming the last one); the reference's
+        stats loses the end of a test, so for it the count is read once it has settled."""
+        if self.stats.is_ref:
+            return self.settled()
+        last = []
+
+        def counted():
+            body = self.body()
+            last[:] = [body]
+            ok = body is not None and metric_total(body, "mite_http_response_total") == served
+            return body if ok else None
+
+        try:
+            return wait_for(counted, timeout, f"{served} responses in /metrics",
+                            [self.exporter, self.stats])
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last /metrics:\n{last and last[0]}") from None
+
     def collected(self):
         """Every message the collector wrote, test traffic left out. Ours is stopped (SIGINT) and
         must have written everything by then; the reference, which loses its buffer when it
@@ -842,7 +962,6 @@ class Pipeline:
         frames also reach stats."""
         if self.collector.is_ref:
             self.inject.send({"type": FLUSH_TYPE, "n": 1, "pad": "f" * 65536})
-            time.sleep(0.5)
             self.inject.send({"type": FLUSH_TYPE, "n": 2, "pad": "f" * 65536})
             wait_for(
                 lambda: any(
@@ -862,7 +981,8 @@ class Control:
     """A controller and its runners, sending to `message`."""
 
     def __init__(self, deployment, scenario_spec, message, controller="ours",
-                 runners=("ours", "ours"), controller_args=(), runner_args=(), start=True):
+                 runners=("ours", "ours"), controller_args=(), runner_args=(), start=True,
+                 runner_env=None):
         self.dep = deployment
         self.spec = scenario_spec
         self.message = message
@@ -871,6 +991,7 @@ class Control:
         self.runner_impls = runners
         self.controller_args = controller_args
         self.runner_args = runner_args
+        self.runner_env = runner_env
         self.controller = None
         self.runners = []
         if start:
@@ -886,7 +1007,8 @@ class Control:
         for impl in self.runner_impls:
             self.runners.append(self.dep.start(
                 "runner", f"--message-socket={self.message}",
-                f"--controller-socket={self.address}", *self.runner_args, impl=impl))
+                f"--controller-socket={self.address}", *self.runner_args, impl=impl,
+                env=self.runner_env))
 
     def wait_finished(self, timeout=60.0):
         """Waits for the controller and every runner to exit by themselves; all must exit 0."""

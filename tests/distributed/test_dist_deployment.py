@@ -3,8 +3,6 @@ prometheus_exporter, running an @mite_http journey against a loopback target unt
 model stops; then what the target served, what the collector wrote and what the exporter shows
 must agree exactly. The interop tests mix components of ours and of mite 2.11.0."""
 
-import time
-
 import pytest
 from distsupport import (
     Control,
@@ -16,6 +14,8 @@ from distsupport import (
     of_type,
     reference_may_fail,
     totals,
+    wait_connected,
+    wait_started,
     write_scenario,
 )
 
@@ -33,12 +33,12 @@ def run_deployment(deployment, target, pipeline_impls=None, controller="ours",
     # The runners start first (any order must work), so that one slow to start (the reference
     # imports for a second or two) does not miss a scenario whose clock starts with the controller.
     control.start_runners()
-    time.sleep(1.5)
-    deployment.assert_alive(*control.runners)
+    for runner in control.runners:
+        wait_connected(runner, pipeline.message)
     control.start_controller()
     control.wait_finished(timeout=60)
     deployment.assert_alive(*pipeline.components)
-    body = pipeline.settled()
+    body = pipeline.exported(target.served)
     messages = pipeline.collected()
     return pipeline, control, body, messages
 
@@ -46,7 +46,7 @@ def run_deployment(deployment, target, pipeline_impls=None, controller="ours",
 def assert_sensible(target, body, messages, runners=2):
     """What every finished deployment shows, whoever's components ran it."""
     http = of_type(messages, "http_metrics")
-    assert target.served >= 20, f"only {target.served} requests in the whole test"
+    assert target.served > 0, "no request in the whole test"
     # Every request the target answered was reported, once, by a runner, and the collector has it.
     assert len(http) == target.served
     for m in http:
@@ -57,7 +57,7 @@ def assert_sensible(target, body, messages, runners=2):
     txns = [m for m in of_type(messages, "txn") if m["transaction"] == "__root__ :: get"]
     assert len(txns) == target.served
     reports = of_type(messages, "controller_report")
-    assert len(reports) >= 2, "the controller reports about once a second"
+    assert reports, "the controller reports (about once a second, and once at the end)"
     for r in reports:
         assert r["test"] == SPEC
         assert set(r) >= {"type", "time", "test", "required", "actual", "num_runners"}
@@ -164,17 +164,21 @@ def test_runners_and_stats_started_first(deployment, target):
     control.start_runners()
     pipeline.start_stats()
     pipeline.start_collector()
-    time.sleep(1.0)
-    deployment.assert_alive()
+    for c in (*control.runners, pipeline.stats, pipeline.collector):
+        wait_started(c)
     pipeline.start_duplicator()
+    for runner in control.runners:
+        wait_connected(runner, pipeline.message)
     control.start_controller()
-    time.sleep(0.5)
+    wait_connected(pipeline.stats, pipeline.to_stats)
     pipeline.start_exporter()
     control.wait_finished(timeout=60)
-    body = pipeline.settled()
+    body = pipeline.exported(target.served)
     messages = pipeline.collected()
+    # Whoever came first, nothing is lost: the duplicator holds frames for outputs nobody has
+    # taken yet, and stats holds its dumps until the exporter is there.
     http = of_type(messages, "http_metrics")
-    assert target.served >= 20
-    assert 0 < len(http) <= target.served
-    assert 0 < metric_total(body, "mite_http_response_total") <= target.served
+    assert target.served > 0
+    assert len(http) == target.served
+    assert metric_total(body, "mite_http_response_total") == target.served
     assert of_type(messages, "controller_report")

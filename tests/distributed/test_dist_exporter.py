@@ -5,8 +5,9 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
-import pytest
 from distsupport import (
     beyond_reference,
     free_address,
@@ -236,8 +237,8 @@ def test_text_parses_as_prometheus_exposition(deployment):
 PROMTOOL = shutil.which("promtool")
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (apt-get install prometheus)")
 def test_promtool_accepts_the_text(deployment):
+    assert PROMTOOL, "promtool is not installed (`make ref-venv` installs the prometheus package)"
     exporter = Exporter(deployment)
     wait_for_web(exporter.port, watch=[exporter.proc])
     exporter.push.send(DUMP1)
@@ -266,3 +267,21 @@ def test_totals_at_shutdown(deployment):
     counts = totals(exporter.proc.stderr())
     assert counts is not None, "no `totals:` line at shutdown:\n" + exporter.proc.stderr()[-3000:]
     assert counts.get("received") == 7, counts
+
+
+def _status(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_any_path_but_metrics_is_a_404(deployment):
+    # Only the status is asserted (not the body or headers), so any correct HTTP server passes.
+    exporter = Exporter(deployment)
+    wait_for_web(exporter.port, watch=[exporter.proc])
+    for path in ("/", "/other", "/metrics/x", "/favicon.ico"):
+        assert _status(exporter.port, path) == 404, path
+    assert _status(exporter.port, "/metrics") == 200
+    exporter.proc.assert_alive()

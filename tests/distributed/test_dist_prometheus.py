@@ -45,8 +45,8 @@ def query(port, promql):
 
 @pytest.mark.slow
 @pytest.mark.dist_timeout(120)
-@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (apt-get install prometheus)")
 def test_prometheus_scrapes_the_exporter(deployment, target):
+    assert PROMETHEUS, "prometheus is not installed (`make ref-venv` installs it)"
     pipeline = Pipeline(deployment)
     prom_port = free_port()
     config = deployment.dir / "prometheus.yml"
@@ -62,7 +62,7 @@ def test_prometheus_scrapes_the_exporter(deployment, target):
     wait_for(lambda: [r for r in query(prom_port, 'up{job="mite"}') if r["value"][1] == "1"],
              30, "up{job=mite} == 1", [prometheus])
     control.wait_finished(timeout=60)
-    body = pipeline.settled()
+    body = pipeline.exported(target.served)
     exported = metric_total(body, "mite_http_response_total")
     assert exported > 0
 

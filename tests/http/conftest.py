@@ -8,17 +8,17 @@ internals, so it runs unchanged against the reference mite 2.11.0 / acurl 1.2.1:
 
 (from the repository root; the reference venv, made by `make ref-venv`, needs `pytest`:
 `~/.cache/mite-ref-venv/bin/pip install pytest`).
-In /work/main/.venv, until the native engine provides `acurl.CurlWrapper`, every module skips.
+An engine that fails to import fails every module (a collection error), never a skip.
 Tests of correct behaviour that acurl 1.2.1 gets wrong are strict xfails on the reference only
-(`httpsupport.reference_bug`); features the reference lacks (`timeout=`, `http_version=`) skip
-there through the `features` probe. `MITE_HTTP_TEST_LOOP=uvloop` runs everything on uvloop.
+(`httpsupport.reference_bug`); options the reference lacks (`timeout=`, `http_version=`) are
+skipped there only (`httpsupport.beyond_reference`, whose reason says so). `MITE_HTTP_TEST_LOOP=uvloop` runs everything on uvloop.
 """
 
 import socket
 
 import pytest
 import servers
-from httpsupport import REFERENCE, run
+from httpsupport import REFERENCE
 
 
 def pytest_configure(config):
@@ -53,13 +53,10 @@ def https_server(tls_files):
 
 @pytest.fixture(scope="session")
 def h2_server(tmp_path_factory, tls_files):
-    """nginx with `listen ... ssl http2` (HTTP/2 by ALPN); skips where nginx can't do that."""
-    if not servers.nginx_supports_http2():
-        pytest.skip("nginx with the http_v2 module is not installed")
-    try:
-        server = servers.NginxH2Server(tmp_path_factory.mktemp("nginx"), *tls_files)
-    except (OSError, RuntimeError) as exc:
-        pytest.skip(f"nginx could not be started: {exc}")
+    """nginx with `listen ... ssl http2` (HTTP/2 by ALPN). Its absence is an installation bug
+    (`make ref-venv` installs it), so the tests that need it fail (an error), never skip."""
+    assert servers.nginx_supports_http2(), "nginx with the http_v2 module is not installed"
+    server = servers.NginxH2Server(tmp_path_factory.mktemp("nginx"), *tls_files)
     yield server
     server.stop()
 
@@ -70,34 +67,3 @@ def closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def features(http_server):
-    """Which optional engine features exist, found by trying them (the reference has none):
-    `timeout` (per-request `timeout=` seconds), `session_timeout` (`CurlWrapper.session(timeout=)`),
-    `http_version` (per-request `http_version="1.1"|"2"`)."""
-    import asyncio
-
-    import acurl
-
-    async def probe():
-        wrapper = acurl.CurlWrapper(asyncio.get_running_loop())
-        found = {}
-        for name, kwargs in (
-            ("timeout", {"timeout": 30}),
-            ("http_version", {"http_version": "1.1"}),
-        ):
-            try:
-                response = await wrapper.session().get(http_server.url("/echo"), **kwargs)
-                found[name] = response.status_code == 200
-            except TypeError:
-                found[name] = False
-        try:
-            wrapper.session(timeout=30)
-            found["session_timeout"] = True
-        except TypeError:
-            found["session_timeout"] = False
-        return found
-
-    return run(probe())

@@ -1,5 +1,5 @@
 """Loopback HTTP targets for the HTTP-layer tests: a plain and a TLS server (standard library only)
-and, where nginx is installed, an HTTP/2 server.
+and an HTTP/2 server (nginx).
 
 Every server binds 127.0.0.1 on an ephemeral port, counts the TCP connections it accepts (to prove
 keep-alive reuse) and records the requests it served (method, path, headers, body) so a test can
@@ -21,10 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-try:  # br is only served when the brotli package is importable
-    import brotli
-except ImportError:  # pragma: no cover - depends on the venv
-    brotli = None
+import brotli  # a test dependency (serves br); its absence is an installation bug
+
+
+def _zstd_compress(data):
+    # The zstd command (Debian package zstd): no Python zstd module is a test dependency.
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+
 
 BIG_SIZE = 10 * 1024 * 1024
 # The big body avoids NUL bytes: acurl 1.2.1 copies each received block with strndup, so a NUL
@@ -196,10 +199,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._compressed("deflate", zlib.compress)  # HTTP "deflate" is the zlib format
 
     def ep_br(self, _):
-        if brotli is None:
-            self._send(501, b"brotli not installed\n", "text/plain")
-        else:
-            self._compressed("br", brotli.compress)
+        self._compressed("br", brotli.compress)
+
+    def ep_zstd(self, _):
+        self._compressed("zstd", _zstd_compress)
+
+    def ep_undecodable(self, parts):
+        """`/undecodable/ENCODING`: says Content-Encoding ENCODING but the body is not that."""
+        body = b"this is not compressed at all"
+        self._send(200, body, "application/json", [("Content-Encoding", parts[0])])
 
     def ep_chunked(self, _):
         """`/chunked?n=N`: N chunks `chunk i\\n` with Transfer-Encoding: chunked."""
@@ -481,6 +489,14 @@ http {{
         }}
         location / {{ return 200 "h2 target"; }}
     }}
+    server {{
+        # Cleartext HTTP/2 with prior knowledge only (no upgrade): `http_version="2-prior-knowledge"`.
+        listen 127.0.0.1:{h2c_port} http2;
+        default_type text/plain;
+        location = /proto {{
+            return 200 "$server_protocol $request_method $connection $connection_requests";
+        }}
+    }}
 }}
 """
 
@@ -499,14 +515,17 @@ def _free_port():
 
 
 class NginxH2Server:
-    """nginx serving HTTPS with HTTP/2 offered by ALPN (and HTTP/1.1 for clients that ask).
+    """nginx serving HTTPS with HTTP/2 offered by ALPN (and HTTP/1.1 for clients that ask), and
+    cleartext HTTP/2 by prior knowledge on `h2c_port`.
     `/proto` answers `"<server protocol> <method> <connection serial> <requests on it>"`."""
 
     def __init__(self, folder, certfile, keyfile):
         folder = Path(folder)
         self.port = _free_port()
+        self.h2c_port = _free_port()
         conf = folder / "nginx.conf"
-        conf.write_text(_NGINX_CONF.format(dir=folder, port=self.port, cert=certfile, key=keyfile))
+        conf.write_text(_NGINX_CONF.format(dir=folder, port=self.port, cert=certfile, key=keyfile,
+                                           h2c_port=self.h2c_port))
         self._proc = subprocess.Popen(
             [NGINX, "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log")],
             stdout=subprocess.DEVNULL,
@@ -517,7 +536,8 @@ class NginxH2Server:
             if self._proc.poll() is not None:
                 raise RuntimeError("nginx exited: " + self._proc.stderr.read().decode())
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                for port in (self.port, self.h2c_port):
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -527,6 +547,9 @@ class NginxH2Server:
 
     def url(self, path="/"):
         return f"https://127.0.0.1:{self.port}{path}"
+
+    def h2c_url(self, path="/"):
+        return f"http://127.0.0.1:{self.h2c_port}{path}"
 
     def stop(self):
         if self._proc.poll() is None:

@@ -149,10 +149,8 @@ def test_interim_100_continue_is_not_a_header(http_server):
 # -- bodies on the wire -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
 def test_compressed_bodies_are_decoded(http_server, encoding):
-    if encoding == "br" and servers.brotli is None:
-        pytest.skip("the brotli package is not installed, so the server cannot send br")
     r = get(http_server.url(f"/{encoding}"))
     assert r.status_code == 200
     payload = r.json()
@@ -162,6 +160,21 @@ def test_compressed_bodies_are_decoded(http_server, encoding):
     # download_size counts the bytes received (compressed), not the decoded body
     assert r.download_size == float(r.headers["Content-Length"])
     assert r.download_size != float(len(r.body))
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_a_body_that_does_not_decode_raises_code_61(http_server, encoding):
+    with pytest.raises(acurl.AcurlError) as err:
+        get(http_server.url(f"/undecodable/{encoding}"))
+    assert str(err.value).startswith("curl failed with code 61 "), str(err.value)
+
+
+def test_a_journeys_own_accept_encoding_is_sent_unchanged(http_server):
+    r = get(http_server.url("/gzip"), headers={"Accept-Encoding": "identity"})
+    assert r.json()["accept_encoding"] == "identity"
+    r = get(http_server.url("/echo"), headers={"Accept-Encoding": "gzip"})
+    sent = [v for k, v in r.json()["headers"] if k.lower() == "accept-encoding"]
+    assert sent == ["gzip"]
 
 
 def test_chunked_body(http_server):

@@ -362,7 +362,7 @@ def test_cookies_given_in_one_journey_do_not_reach_the_next(http_server):
 
 
 def test_mite_http_on_uvloop(http_server):
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # a dependency of mite (and of mite 2.11): its absence fails this test
 
     @mite_http
     async def journey(ctx):

@@ -3,11 +3,11 @@ reuse, client certificates, and HTTP/2 (nginx, negotiated by ALPN)."""
 
 from httpsupport import (
     assert_timings_ordered,
+    beyond_reference,
     metrics,
     reference_bug,
     require_engine,
     run_journey,
-    skip_unless,
     with_session,
 )
 
@@ -118,9 +118,8 @@ def test_http2_requests_share_one_connection(h2_server):
     assert [a[3] for a in answers] == list(range(answers[0][3], answers[0][3] + 5))
 
 
-def test_http_version_1_1_on_an_h2_server(h2_server, features):
-    skip_unless(features, "http_version")
-
+@beyond_reference("per-request http_version=")
+def test_http_version_1_1_on_an_h2_server(h2_server):
     async def body(s):
         return await s.get(h2_server.url("/proto"), http_version="1.1")
 
@@ -129,15 +128,37 @@ def test_http_version_1_1_on_an_h2_server(h2_server, features):
     assert r.header.startswith("HTTP/1.1 200")
 
 
-def test_http_version_2(h2_server, features):
-    skip_unless(features, "http_version")
-
+@beyond_reference("per-request http_version=")
+def test_http_version_2(h2_server):
     async def body(s):
         return [await s.get(h2_server.url("/proto"), http_version="2") for _ in range(3)]
 
     answers = [proto(r) for r in with_session(acurl, body)]
     assert {a[0] for a in answers} == {"HTTP/2.0"}
     assert len({a[2] for a in answers}) == 1
+
+
+@beyond_reference("per-request http_version=")
+def test_http_version_1_0(h2_server):
+    async def body(s):
+        return await s.get(h2_server.url("/proto"), http_version="1.0")
+
+    r = with_session(acurl, body)
+    assert proto(r)[0] == "HTTP/1.0"
+    assert r.header.startswith("HTTP/1.1 200")  # nginx answers a 1.0 request as HTTP/1.1
+
+
+@beyond_reference("per-request http_version=")
+def test_http_version_2_prior_knowledge_on_cleartext(h2_server):
+    async def body(s):
+        return [
+            await s.get(h2_server.h2c_url("/proto"), http_version="2-prior-knowledge")
+            for _ in range(2)
+        ]
+
+    answers = [proto(r) for r in with_session(acurl, body)]
+    assert {a[0] for a in answers} == {"HTTP/2.0"}
+    assert len({a[2] for a in answers}) == 1  # one connection
 
 
 def test_http2_through_mite_http(h2_server):

@@ -2,7 +2,7 @@
 MITE_HTTP_VERIFY_TLS=1 — then a self-signed certificate is refused (libcurl code 60)."""
 
 import pytest
-from httpsupport import require_engine, run_journey
+from httpsupport import beyond_reference, require_engine, run_journey
 
 acurl = require_engine()
 from mite_http import SessionPool, mite_http  # noqa: E402  (after the engine gate)
@@ -32,9 +32,8 @@ def test_self_signed_certificates_are_accepted_by_default(https_server, monkeypa
     assert status == 200
 
 
+@beyond_reference("MITE_HTTP_VERIFY_TLS (acurl 1.2.1 cannot verify certificates)")
 def test_verification_can_be_turned_on(https_server, monkeypatch, fresh_pools):
-    if not hasattr(acurl.CurlWrapper, "close"):
-        pytest.skip("mite 2.11.0 / acurl 1.2.1 cannot verify certificates")
     monkeypatch.setenv("MITE_HTTP_VERIFY_TLS", "1")
     with pytest.raises(acurl.AcurlError) as err:
         run_journey(journey_for(https_server.url("/echo")))

@@ -186,7 +186,12 @@ def controller(opts):
         served, stopping = loop.run_until_complete(_controller_main(ctrl, server, sink))
         logger.info("controller served %d requests (%d bad)", served.requests, served.malformed)
     finally:
-        ctrl.report(sink.send)
+        try:
+            ctrl.report(sink.send)
+        except ScenarioError as e:
+            # The last report asks the volume model once more; a failure there is the run's.
+            if served is not None and served.failure is None:
+                served.failure = e
         loop.close()
         server.close(0)
         if url:
@@ -217,10 +222,15 @@ class ZmqRunnerTransport:
     def _roundtrip(self, msg, timeout):
         self._sock.send(pack_msg(msg))
         if timeout is None:
+            waited = False
             while True:
                 reply = self._sock.recv(10_000)
                 if reply is not None:
+                    if waited:
+                        # Ends the "waiting" lines, so a runner's last log line is not stale.
+                        logger.info("the controller at %s answered", self._address)
                     return unpack_msg(reply)
+                waited = True
                 logger.info("waiting for the controller at %s", self._address)
         reply = self._sock.recv(int(timeout * 1000))
         if reply is None:

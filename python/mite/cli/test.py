@@ -256,6 +256,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     if failure is not None:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
+    if result["write_failures"]:
+        # A collector or recorder that lost messages fails the run, in one line.
+        print(f"mite: error: {'; '.join(result['write_failures'])}", file=sys.stderr)
+        return 1
     if interrupted:
         # The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
         return 128 + int(interrupted[0])

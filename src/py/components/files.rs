@@ -10,8 +10,13 @@ use crate::collector::{self, CollectorConfig};
 use crate::py::support::encode::pack;
 use crate::recorder;
 
-fn os_err(e: std::io::Error) -> PyErr {
+fn os_err(e: collector::PathError) -> PyErr {
     PyOSError::new_err(e.to_string())
+}
+
+/// The writer's first failure, as the OSError a Python caller gets.
+fn failed(failure: Option<&collector::PathError>) -> PyErr {
+    PyOSError::new_err(failure.map_or_else(|| "write failed".to_string(), |f| f.to_string()))
 }
 
 #[pyclass(module = "mite.collector", name = "Collector", unsendable)]
@@ -56,8 +61,13 @@ impl Collector {
                 .is_truthy()?,
             None => true,
         };
-        self.inner.process(raw, keep).map_err(os_err)?;
-        self.inner.flush().map_err(os_err)
+        let lost = self.inner.lost_frames();
+        self.inner.process(raw, keep);
+        self.inner.flush();
+        if self.inner.lost_frames() > lost {
+            return Err(failed(self.inner.failure.as_ref()));
+        }
+        Ok(())
     }
 }
 
@@ -80,8 +90,10 @@ impl Recorder {
         let Ok(t) = t.extract::<String>() else {
             return Ok(());
         };
-        if t == "data_created" || t == "purge_data" {
-            self.0.process(&pack(msg.as_any())?, &t).map_err(os_err)?;
+        if (t == "data_created" || t == "purge_data")
+            && self.0.process(&pack(msg.as_any())?, &t) == recorder::Outcome::Failed
+        {
+            return Err(failed(self.0.failure.as_ref()));
         }
         Ok(())
     }

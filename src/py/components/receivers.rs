@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::bus::scan::{self, MapIter};
-use crate::collector::{Collector, CollectorConfig};
+use crate::collector::{Collector, CollectorConfig, PathError};
 use crate::log;
 use crate::recorder::{Outcome, Recorder};
 use crate::report::log::Level;
@@ -19,7 +19,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// What a receiving component does with good frames, and every 200 ms.
 trait Handler {
     fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts);
-    fn tick(&mut self) {}
+    /// Flushes, and brings `counts` up to date with what reached the files.
+    fn tick(&mut self, _counts: &mut Counts) {}
 }
 
 /// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
@@ -43,13 +44,14 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
             h.frames(good, &mut counts);
         }
         if last.elapsed() >= FLUSH_EVERY || stopping {
-            h.tick();
+            h.tick(&mut counts);
             last = Instant::now();
         }
         if stopping && !got {
             break;
         }
     }
+    crate::report::throttle::flush();
     log!(Level::Info, logger, "run", "{}", counts.line(&[]));
     Ok(counts)
 }
@@ -66,6 +68,8 @@ fn to_py(py: Python<'_>, r: Result<Counts, String>) -> PyResult<Bound<'_, PyDict
 struct CollectorHandler {
     collector: Collector,
     filter: Option<Py<PyAny>>,
+    /// JSON conversions that failed, as already added to the counts.
+    malformed_seen: u64,
 }
 
 impl Handler for CollectorHandler {
@@ -93,30 +97,29 @@ impl Handler for CollectorHandler {
             }),
         };
         for (raw, keep) in frames.iter().zip(verdicts) {
-            match self.collector.process(raw, keep) {
-                Ok(()) => counts.written += u64::from(keep),
-                Err(e) => {
-                    counts.full += 1;
-                    log!(
-                        Level::Error,
-                        "mite.collector",
-                        "process_raw_message",
-                        "could not write: {e}"
-                    );
-                }
-            }
+            self.collector.process(raw, keep);
+            counts.ignored += u64::from(!keep);
         }
     }
 
-    fn tick(&mut self) {
-        if let Err(e) = self.collector.flush() {
-            log!(
-                Level::Error,
-                "mite.collector",
-                "flush",
-                "could not write: {e}"
-            );
-        }
+    fn tick(&mut self, counts: &mut Counts) {
+        let c = &mut self.collector;
+        c.flush();
+        counts.written = c.written;
+        counts.full = c.lost.full;
+        counts.unwritable = c.lost.unwritable;
+        counts.malformed += c.malformed - self.malformed_seen;
+        self.malformed_seen = c.malformed;
+    }
+}
+
+/// The one line a writer that lost messages ends with (the run then exits 1).
+fn write_failure(what: &str, lost: u64, failure: Option<&PathError>) -> PyResult<()> {
+    match failure {
+        Some(f) => Err(PyOSError::new_err(format!(
+            "the {what} could not write {lost} messages: {f}"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -137,9 +140,15 @@ pub fn run_collector<'py>(
         collector_id: None,
         use_json,
     })
-    .map_err(|e| PyOSError::new_err(format!("collector folder: {e}")))?;
-    let mut h = CollectorHandler { collector, filter };
+    .map_err(|e| PyOSError::new_err(format!("collector folder {e}")))?;
+    let mut h = CollectorHandler {
+        collector,
+        filter,
+        malformed_seen: 0,
+    };
     let r = py.detach(|| pump(&address, "mite.collector", &mut h));
+    let c = &h.collector;
+    write_failure("collector", c.lost_frames(), c.failure.as_ref())?;
     to_py(py, r)
 }
 
@@ -158,22 +167,21 @@ impl Handler for RecorderHandler {
         for raw in &frames {
             let Some(t) = msg_type(raw).filter(|t| *t == "data_created" || *t == "purge_data")
             else {
+                counts.ignored += 1;
                 continue;
             };
             match self.0.process(raw, t) {
-                Ok(Outcome::Appended | Outcome::Purged) => counts.written += 1,
-                Ok(_) => {}
-                Err(e) => {
-                    counts.full += 1;
-                    log!(
-                        Level::Error,
-                        "mite.recorder",
-                        "process_message",
-                        "could not write: {e}"
-                    );
-                }
+                Outcome::Appended | Outcome::Purged => counts.written += 1,
+                Outcome::Ignored => counts.ignored += 1,
+                Outcome::Refused => counts.refused += 1,
+                Outcome::Failed => {}
             }
         }
+    }
+
+    fn tick(&mut self, counts: &mut Counts) {
+        counts.full = self.0.lost.full;
+        counts.unwritable = self.0.lost.unwritable;
     }
 }
 
@@ -181,8 +189,14 @@ impl Handler for RecorderHandler {
 #[pyfunction]
 pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<Bound<'_, PyDict>> {
     let recorder =
-        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder: {e}")))?;
+        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder {e}")))?;
     let mut h = RecorderHandler(recorder);
     let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
+    let rec = &h.0;
+    write_failure(
+        "recorder",
+        rec.lost.full + rec.lost.unwritable,
+        rec.failure.as_ref(),
+    )?;
     to_py(py, r)
 }

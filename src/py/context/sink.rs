@@ -181,6 +181,7 @@ impl LocalPipeline {
         out.set_item("recorded", t.recorded)?;
         out.set_item("refused", t.refused)?;
         out.set_item("io_errors", t.io_errors)?;
+        out.set_item("write_failures", PyList::new(py, &t.write_failures)?)?;
         out.set_item("forwarded", t.forwarded)?;
         out.set_item("forward_dropped", t.forward_dropped)?;
         let by_type = PyDict::new(py);
