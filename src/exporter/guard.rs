@@ -107,10 +107,13 @@ impl AsyncWrite for LineGuard {
     }
 }
 
-/// The open connections, oldest first, each with the means to close it.
+/// Open connections by id, oldest first, each with the means to close it.
+type Open = VecDeque<(u64, oneshot::Sender<()>)>;
+
+/// The open connections and the last id handed out.
 pub struct Slots {
     max: usize,
-    open: Mutex<(u64, VecDeque<(u64, oneshot::Sender<()>)>)>,
+    open: Mutex<(u64, Open)>,
 }
 
 impl Slots {
@@ -143,7 +146,8 @@ impl Slots {
         guard.1.retain(|(i, _)| *i != id);
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.open.lock().expect("slots lock").1.len()
     }
 }

@@ -90,10 +90,10 @@ impl Recorder {
         let Ok(t) = t.extract::<String>() else {
             return Ok(());
         };
-        if t == "data_created" || t == "purge_data" {
-            if self.0.process(&pack(msg.as_any())?, &t) == recorder::Outcome::Failed {
-                return Err(failed(self.0.failure.as_ref()));
-            }
+        if (t == "data_created" || t == "purge_data")
+            && self.0.process(&pack(msg.as_any())?, &t) == recorder::Outcome::Failed
+        {
+            return Err(failed(self.0.failure.as_ref()));
         }
         Ok(())
     }
