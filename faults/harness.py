@@ -121,13 +121,19 @@ class Pusher:
     def __init__(self, address, bind=False):
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.PUSH)
-        self.sock.setsockopt(zmq.LINGER, 5000)
+        self.sock.setsockopt(zmq.LINGER, 3000)
         self.sock.setsockopt(zmq.SNDHWM, 0)
         (self.sock.bind if bind else self.sock.connect)(address)
 
-    def send(self, frames):
-        for f in frames:
-            self.sock.send(f)
+    def send(self, frames, timeout_ms=5000):
+        """Sends the frames; returns how many were queued (a dead peer stops the rest)."""
+        self.sock.setsockopt(zmq.SNDTIMEO, timeout_ms)
+        for n, f in enumerate(frames):
+            try:
+                self.sock.send(f)
+            except zmq.Again:
+                return n
+        return len(frames)
 
     def close(self):
         self.sock.close()

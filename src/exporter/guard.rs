@@ -110,14 +110,13 @@ impl AsyncWrite for LineGuard {
     }
 }
 
-/// One open connection: its id and the sender that closes it.
-type Slot = (u64, oneshot::Sender<()>);
+/// Open connections by id, oldest first, each with the means to close it.
+type Open = VecDeque<(u64, oneshot::Sender<()>)>;
 
-/// The open connections, oldest first, each with the means to close it.
+/// The open connections and the last id handed out.
 pub struct Slots {
     max: usize,
-    /// The next connection id, and the open connections.
-    open: Mutex<(u64, VecDeque<Slot>)>,
+    open: Mutex<(u64, Open)>,
 }
 
 impl Slots {
@@ -151,7 +150,7 @@ impl Slots {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.open.lock().expect("slots lock").1.len()
     }
 }
