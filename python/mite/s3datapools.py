@@ -116,10 +116,9 @@ class S3RecyclableIterableDataPool(S3IterableDataPool):
         self._available = deque(range(len(self._data)))
 
     async def checkout(self, config):
-        if not self.exhausted and not self.populating:
-            first_new = self.item_index
-            self._populate_once()
-            self._available.extend(range(first_new, self.item_index))
+        first_new = self.item_index
+        self._populate_once()
+        self._available.extend(range(first_new, self.item_index))
         if not self._available:
             raise Exception("Recyclable iterable datapool was emptied!")
         item_id = self._available.popleft()
