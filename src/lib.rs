@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod py;
 pub mod recorder;
 pub mod report;
+pub mod results;
 pub mod stats;
 pub mod transport;
 

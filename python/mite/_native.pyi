@@ -104,6 +104,7 @@ class LocalPipeline:
         tap: bool = False,
         keep_samples: bool = False,
         forward: str | None = None,
+        record: bool = False,
     ) -> None: ...
     def finish(
         self,
@@ -115,7 +116,20 @@ class LocalPipeline:
         stddev_response_time_ms: int = 0,
         stddev_req_sec: int = 0,
         percentiles: list[tuple[int, int]] = ...,
+        results: ResultsRequest | None = None,
     ) -> dict[str, Any]: ...
+
+class ResultsRequest:
+    def __init__(
+        self,
+        *,
+        thresholds: list[str] = ...,
+        json_summary: str | None = None,
+        html_report: str | None = None,
+        config: list[tuple[str, str]] = ...,
+    ) -> None: ...
+
+def report_folder(dir: str, request: ResultsRequest) -> dict[str, Any]: ...
 
 class RunnerCore:
     should_stop: bool

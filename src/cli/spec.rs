@@ -22,6 +22,7 @@ pub enum Command {
     Cat,
     Uncat,
     InfluxdbInit,
+    Report,
 }
 
 impl Command {
@@ -122,6 +123,9 @@ pub(crate) const OPTIONS: &[OptSpec] = &[
     value("--benchmark-percentiles", Some("50:0,90:0,98:0,99:0")),
     value("--influxdb", None),
     flag("--include-buckets"),
+    value("--json-summary", None),
+    value("--html-report", None),
+    list("--threshold"),
     list("--processor"),
 ];
 
@@ -151,6 +155,7 @@ const TEST_OPTS: &[&str] = &[
     "--message-processors",
     "--memory-tracing",
     "--influxdb",
+    "--threshold",
 ];
 const STATS_OPTS: &[&str] = &[
     "--stats-in-socket",
@@ -185,7 +190,7 @@ pub(crate) const LINES: &[Line] = &[
         command: Command::JourneyRun,
         words: &["journey", "run"],
         args: &[("JOURNEY_SPEC", One), ("DATAPOOL_SPEC", Optional)],
-        options: &["--add-to-config", "--message-processors"],
+        options: &["--add-to-config", "--message-processors", "--threshold"],
     },
     Line {
         command: Command::Controller,
@@ -269,6 +274,12 @@ pub(crate) const LINES: &[Line] = &[
         words: &["influxdb", "init"],
         args: &[],
         options: &["--influxdb"],
+    },
+    Line {
+        command: Command::Report,
+        words: &["report"],
+        args: &[("COLLECTOR_DIR", One)],
+        options: &["--threshold"],
     },
 ];
 

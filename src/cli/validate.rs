@@ -94,6 +94,12 @@ pub(crate) fn check(opts: &[(String, OptValue)]) -> Result<(), String> {
             return Err(format!("{name} expects {expected}, got '{value}'"));
         }
     }
+    if let Some(OptValue::List(exprs)) = opts_get(opts, "--threshold") {
+        for expr in exprs {
+            expr.parse::<crate::results::Threshold>()
+                .map_err(|e| e.to_string())?;
+        }
+    }
     Ok(())
 }
 
@@ -161,6 +167,8 @@ mod tests {
             ("prometheus_exporter --web-address=[::1]:", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got '[::1]:'"),
             ("runner --message-backend=nanomsg", "--message-backend=nanomsg is not available in this build; ZMQ is the only message backend"),
             ("uncat --message-backend=zmq", "--message-backend expects ZMQ, got 'zmq'"),
+            ("report d --threshold=p(95)<1s --threshold=p95<1s", "--threshold 'p95<1s': expected a metric p(N) with 0 < N <= 100, med, avg, min, max, count, rate, errors or error_rate before the operator, got 'p95'"),
+            ("journey run j --threshold=x:avg<fast", "--threshold 'x:avg<fast': expected a time such as 250ms, 1.5s or 800us after the operator"),
         ];
         for (line, message) in cases {
             assert_eq!(error(line), format!("mite: error: {message}"), "{line:?}");

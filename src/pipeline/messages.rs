@@ -3,48 +3,23 @@ use rmpv::Value;
 
 use super::Worker;
 use crate::bus::pyfmt::py_str;
-use crate::bus::scan::{self, MapIter};
 use crate::log;
 use crate::recorder::Outcome;
 use crate::report::console::REQUEST_TYPES;
 use crate::report::log::{enabled, unix_now, Level};
-
-/// The fields the pipeline looks at, borrowed from the frame.
-#[derive(Default)]
-struct Fields<'a> {
-    msg_type: Option<&'a str>,
-    total_time: Option<f64>,
-    download_size: Option<f64>,
-    journey: Option<&'a str>,
-    has_stacktrace: bool,
-    text: Option<&'a str>,
-}
-
-fn read_fields(raw: &[u8]) -> Option<Fields<'_>> {
-    let mut f = Fields::default();
-    for entry in MapIter::new(raw).ok()? {
-        let (k, v) = entry.ok()?;
-        match scan::as_str(k) {
-            Some("type") => f.msg_type = scan::as_str(v),
-            Some("total_time") => f.total_time = scan::as_f64(v),
-            Some("download_size") => f.download_size = scan::as_f64(v),
-            Some("journey") => f.journey = scan::as_str(v),
-            Some("stacktrace") => f.has_stacktrace = !scan::is_nil(v) && v.0 != [0xa0],
-            Some("text") => f.text = scan::as_str(v),
-            _ => {}
-        }
-    }
-    Some(f)
-}
+use crate::results::Message;
 
 impl Worker {
     pub(super) fn dispatch(&mut self, raw: &[u8]) {
-        let Some(f) = read_fields(raw) else {
+        let Some(f) = Message::parse(raw) else {
             self.totals.malformed += 1;
             return;
         };
         let Some(msg_type) = f.msg_type else { return };
         let now = unix_now();
+        if let Some(r) = self.results.as_mut() {
+            r.add(&f, now);
+        }
         self.stats.seen(now);
         if REQUEST_TYPES.contains(&msg_type) {
             self.stats.request(

@@ -20,6 +20,7 @@ use crate::collector::{Collector, CollectorConfig};
 use crate::recorder::Recorder;
 use crate::report::console::{ConsoleConfig, RequestStats};
 use crate::report::log::unix_now;
+use crate::results::RunRecord;
 
 /// Which consumers run, and how.
 #[derive(Clone, Debug, Default)]
@@ -33,6 +34,8 @@ pub struct PipelineConfig {
     pub log_messages: bool,
     /// Distributed mode: every frame also goes to this PUSH address (`--message-socket`).
     pub forward: Option<String>,
+    /// Keep the run record (local runs: percentiles, thresholds, the JSON and HTML reports).
+    pub record: bool,
 }
 
 /// What every consumer did, so the end of a run can show nothing was lost.
@@ -58,6 +61,8 @@ pub struct Totals {
 pub struct Finished {
     pub stats: RequestStats,
     pub totals: Totals,
+    /// Every message of the run, for percentiles, thresholds and the reports.
+    pub record: RunRecord,
 }
 
 /// A running pipeline thread.
@@ -74,6 +79,7 @@ struct Worker {
     stats: RequestStats,
     totals: Totals,
     forward: Option<forward::Forward>,
+    results: Option<RunRecord>,
 }
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -110,6 +116,7 @@ impl Pipeline {
             None => None,
         };
         let (tx, rx) = crossbeam_channel::unbounded();
+        let record = cfg.record;
         let worker = Worker {
             cfg,
             collector,
@@ -117,6 +124,7 @@ impl Pipeline {
             stats,
             totals: Totals::default(),
             forward,
+            results: record.then(RunRecord::new),
         };
         let inbox = Arc::new(Inbox::new(tx));
         let for_worker = inbox.clone();
@@ -197,9 +205,12 @@ impl Worker {
             self.totals.by_type = std::mem::take(&mut f.by_type);
         }
         self.stats.finish(unix_now());
+        let mut record = self.results.unwrap_or_default();
+        record.finish();
         Finished {
             stats: self.stats,
             totals: self.totals,
+            record,
         }
     }
 

@@ -3,7 +3,7 @@
 //! Layers, each using only those above it (`scripts/module_cycles.py` checks that no two modules
 //! use each other):
 //! 1. `support/` — helpers that know Python and asyncio, no mite type;
-//! 2. `message.rs` — the fields of a message and its two encoders;
+//! 2. `message.rs` — the fields of a message and its two encoders; `results.rs` — thresholds and reports;
 //! 3. `context/` — `Context`, transactions, the sink and the local pipeline;
 //! 4. `http/` — the HTTP engine's face: sessions, requests, responses, `@mite_http`;
 //! 5. `runner/`, `components/`, `entry.rs` — the runner core, the distributed components, `main`.
@@ -12,6 +12,7 @@ pub mod context;
 pub mod entry;
 pub mod http;
 pub mod message;
+pub mod results;
 pub mod runner;
 pub mod support;
 
@@ -20,6 +21,7 @@ use pyo3::prelude::*;
 /// Adds every class and function to `mite._native`, each folder its own.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     support::register(m)?;
+    results::register(m)?;
     context::register(m)?;
     http::register(m)?;
     runner::register(m)?;

@@ -1,6 +1,7 @@
 //! The end of a test: the `--report` tables and the threshold checks that set exit status 1.
 use crate::report::console::RequestStats;
 use crate::report::table::Table;
+use crate::results::RunRecord;
 
 /// The threshold options (0 means unset, as in mite 2.11).
 #[derive(Clone, Debug, Default)]
@@ -96,33 +97,36 @@ fn bytes(mut size: f64) -> (f64, &'static str) {
     (size, "PB")
 }
 
-/// (percentile, threshold, measured seconds) for each `--benchmark-percentiles` entry.
-pub fn percentile_results(st: &RequestStats, th: &Thresholds) -> Vec<(u32, u64, f64)> {
-    let q = percentiles(&st.resp_time_store);
-    if q.is_empty() {
-        return Vec::new();
-    }
+/// (percentile, threshold, measured seconds) for each `--benchmark-percentiles` entry, from the
+/// run record's histogram of every request.
+pub fn percentile_results(rec: &RunRecord, th: &Thresholds) -> Vec<(u32, u64, f64)> {
+    let lat = &rec.all.latency;
     th.percentiles
         .iter()
-        .map(|(p, t)| (*p, *t, q[(*p as usize).clamp(1, 99) - 1]))
+        .filter_map(|(p, t)| Some((*p, *t, lat.percentile(f64::from(*p))?)))
         .collect()
 }
 
 /// The `--report` text, as mite 2.11 prints it.
-pub fn render_report(st: &RequestStats, th: &Thresholds, completed: f64) -> String {
-    let pr = percentile_results(st, th);
+pub fn render_report(
+    st: &RequestStats,
+    rec: &RunRecord,
+    th: &Thresholds,
+    completed: f64,
+) -> String {
+    let pr = percentile_results(rec, th);
     let standard = ["", "Avg", "Min", "Max", "Std Dev", "+/- Std Dev"];
     let mut header: Vec<String> = standard.iter().map(|s| s.to_string()).collect();
     header.extend(pr.iter().map(|(p, _, _)| format!("{p} %tile")));
     let mut latency = Table::new(header);
-    let rt = &st.resp_time_store;
+    let (m, sd) = (st.resp_times.mean(), st.resp_times.stdev());
     let mut row = vec![
         "Latency".to_string(),
-        time_unit(mean(rt)),
+        time_unit(m),
         time_unit(st.resp_time_min),
         time_unit(st.resp_time_max),
-        time_unit(stdev(rt)),
-        format!("{:.2}%", within_stdev(rt)),
+        time_unit(sd),
+        format!("{:.2}%", rec.all.latency.within(m, sd)),
     ];
     row.extend(pr.iter().map(|(_, t, r)| colour(*r, *t)));
     latency.row(row, true);
@@ -166,7 +170,12 @@ pub fn render_report(st: &RequestStats, th: &Thresholds, completed: f64) -> Stri
 }
 
 /// Every threshold the run broke, each as the line mite 2.11 logs for it.
-pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) -> Vec<String> {
+pub fn broken_thresholds(
+    st: &RequestStats,
+    rec: &RunRecord,
+    th: &Thresholds,
+    with_report: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     if th.max_errors < st.error_total {
         out.push(format!("Error count exceeded: {}", st.error_total));
@@ -200,7 +209,7 @@ pub fn broken_thresholds(st: &RequestStats, th: &Thresholds, with_report: bool) 
     }
     // NOTE: mite 2.11 checks percentile thresholds only when the report is printed; kept so.
     if with_report {
-        for (p, t, r) in percentile_results(st, th) {
+        for (p, t, r) in percentile_results(rec, th) {
             if t != 0 && r * 1000.0 >= t as f64 {
                 out.push(format!(
                     "Response time at {p}th percentile exceeded {t}ms: {}",
@@ -242,19 +251,29 @@ mod tests {
         st.request(0.0, 0.4, 0.0);
         st.error(0.0, None);
         st.finish(1.0);
+        let mut rec = RunRecord::new();
+        for t in [0.2, 0.4] {
+            let m = crate::results::Message {
+                msg_type: Some("http_metrics"),
+                total_time: Some(t),
+                ..Default::default()
+            };
+            rec.add(&m, 0.5);
+        }
+        rec.finish();
         let th = Thresholds {
             max_response_time_ms: 300,
             percentiles: vec![(50, 100)],
             ..Default::default()
         };
-        let broken = broken_thresholds(&st, &th, true);
+        let broken = broken_thresholds(&st, &rec, &th, true);
         assert_eq!(broken[0], "Error count exceeded: 1");
         assert_eq!(broken[1], "Max response time exceeded: 400.0ms");
         assert!(
             broken[2].starts_with("Response time at 50th percentile exceeded 100ms"),
             "{broken:?}"
         );
-        let report = render_report(&st, &th, 1.0);
+        let report = render_report(&st, &rec, &th, 1.0);
         assert!(report.contains("MITE Benchmark Report"));
         assert!(report.contains("2 requests in 1.00s, 0.00 B data transferred"));
         assert!(report.contains("| Test Thresholds |"));

@@ -43,6 +43,12 @@ def _cat(opts):
     return _native.cat_file(path, bool(opts.get("--prettify-timestamps")))
 
 
+def _report(opts):
+    from .results import report
+
+    return report(opts)
+
+
 def _uncat(opts):
     from .cat import uncat
 
@@ -95,11 +101,12 @@ COMMANDS = {
     "har": _har,
     "cat": _cat,
     "uncat": _uncat,
+    "report": _report,
 }
 
 # Commands that run the user's code (scenarios, processors): logging set up, working directory
-# importable. `cat`, `uncat` and `har` touch neither.
-_USER_CODE = set(COMMANDS) - {"cat", "uncat", "har"}
+# importable. `cat`, `uncat`, `har` and `report` touch neither.
+_USER_CODE = set(COMMANDS) - {"cat", "uncat", "har", "report"}
 
 
 def exit_status(error):

@@ -25,6 +25,7 @@ from .common import (
     check_scenarios,
 )
 from .graceful import GracefulStop
+from .results import results_request
 
 LOG_FORMAT = "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
 STAGE_PERIOD = 0.1
@@ -180,6 +181,7 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
 
 def test_scenarios(test_name, opts, scenarios, config_manager):
     """Runs the scenarios to the end; returns the exit status."""
+    results = results_request(opts, [("test", test_name), ("command", " ".join(["mite", *sys.argv[1:]]))])
     scenarios = check_scenarios(test_name, scenarios)
     scenario_manager = _create_scenario_manager(opts, config_manager)
     for journey_spec, datapool, volume_model in scenarios:
@@ -198,7 +200,8 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         log_messages="log_messages" in native,
         # Python consumers read frames on the loop thread; only then are frames kept for them.
         tap=bool(python_specs or opts.get("--collector-filter") or opts.get("--influxdb")),
-        keep_samples=bool(opts.get("--report")),
+        # The run record's histograms give the report's percentiles: no sample list is kept.
+        record=bool(opts.get("--report") or results is not None),
     )
     sink = pipeline.sink
     _SENDER.bind(sink)
@@ -242,11 +245,14 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         stddev_response_time_ms=int(opts["--standard-deviation-response-time-threshold"]),
         stddev_req_sec=int(opts["--standard-deviation-req-sec-threshold"]),
         percentiles=_percentiles(opts["--benchmark-percentiles"]),
+        results=results,
     )
     logger.debug("message totals: %s", result)
     if result["report"]:
         sys.stdout.write(result["report"])
-        sys.stdout.flush()
+    if result["thresholds"]:
+        sys.stdout.write(result["thresholds"])
+    sys.stdout.flush()
     for line in result["broken"]:
         logging.error(line)
     if runner.exit_code is not None:
@@ -256,9 +262,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     if failure is not None:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
-    if result["write_failures"]:
-        # A collector or recorder that lost messages fails the run, in one line.
-        print(f"mite: error: {'; '.join(result['write_failures'])}", file=sys.stderr)
+    if result["write_failures"] or result["report_failures"]:
+        # A collector, recorder or report that lost messages fails the run, in one line.
+        failures = result["write_failures"] + result["report_failures"]
+        print(f"mite: error: {'; '.join(failures)}", file=sys.stderr)
         return 1
     if interrupted:
         # The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).

@@ -11,6 +11,7 @@ use crate::collector::CollectorConfig;
 use crate::pipeline::{Inbox, Item, Pipeline, PipelineConfig};
 use crate::py::support::encode::pack;
 use crate::report::console::ConsoleConfig;
+use crate::py::results::{published_into, ResultsRequest};
 use crate::report::summary::{broken_thresholds, render_report, Thresholds};
 
 /// The sending end: cheap to call from the loop thread (an encode and a channel push).
@@ -82,7 +83,8 @@ impl LocalPipeline {
     #[new]
     #[pyo3(signature = (*, collector_dir=None, collector_roll=100000, collector_use_json=false,
         collector_filtered=false, recorder_dir=None, console=true, hide_constant_logs=false,
-        journey_logging=false, log_messages=true, tap=false, keep_samples=false, forward=None))]
+        journey_logging=false, log_messages=true, tap=false, keep_samples=false, forward=None,
+        record=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -98,6 +100,7 @@ impl LocalPipeline {
         tap: bool,
         keep_samples: bool,
         forward: Option<String>,
+        record: bool,
     ) -> PyResult<Self> {
         let cfg = PipelineConfig {
             collector: collector_dir.map(|dir| CollectorConfig {
@@ -116,6 +119,7 @@ impl LocalPipeline {
                 keep_samples,
             },
             log_messages,
+            record,
             forward,
         };
         let pipeline = Pipeline::start(cfg).map_err(|e| PyOSError::new_err(e.to_string()))?;
@@ -138,7 +142,7 @@ impl LocalPipeline {
     /// Stops the thread after it has handled everything sent; returns the report text (if asked),
     /// the broken thresholds and the message totals.
     #[pyo3(signature = (*, report, max_errors=0, max_response_time_ms=0, mean_response_time_ms=0,
-        stddev_response_time_ms=0, stddev_req_sec=0, percentiles=Vec::new()))]
+        stddev_response_time_ms=0, stddev_req_sec=0, percentiles=Vec::new(), results=None))]
     #[allow(clippy::too_many_arguments)]
     fn finish<'py>(
         &mut self,
@@ -150,6 +154,7 @@ impl LocalPipeline {
         stddev_response_time_ms: u64,
         stddev_req_sec: u64,
         percentiles: Vec<(u32, u64)>,
+        results: Option<PyRef<'py, ResultsRequest>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let pipeline = self
             .pipeline
@@ -168,9 +173,18 @@ impl LocalPipeline {
         let out = PyDict::new(py);
         out.set_item(
             "report",
-            report.then(|| render_report(&done.stats, &th, completed)),
+            report.then(|| render_report(&done.stats, &done.record, &th, completed)),
         )?;
-        out.set_item("broken", broken_thresholds(&done.stats, &th, report))?;
+        let mut broken = broken_thresholds(&done.stats, &done.record, &th, report);
+        let mut record = done.record;
+        let results: Option<ResultsRequest> = results.map(|r| (*r).clone());
+        let mut published = match results {
+            Some(req) => py.detach(|| req.write(&mut record, "local run", 0)),
+            None => Default::default(),
+        };
+        broken.append(&mut published.broken);
+        published.broken = broken;
+        published_into(&out, published)?;
         out.set_item("requests", done.stats.req_total)?;
         out.set_item("errors", done.stats.error_total)?;
         let t = &done.totals;
