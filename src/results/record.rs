@@ -150,6 +150,11 @@ pub struct RunRecord {
     pub config: Vec<(String, String)>,
 }
 
+/// A transaction as users name it: the runner's `__root__ :: ` prefix left out.
+pub fn short_name(name: &str) -> &str {
+    name.strip_prefix("__root__ :: ").unwrap_or(name)
+}
+
 fn entry<'m>(map: &'m mut BTreeMap<String, Group>, name: &str) -> &'m mut Group {
     if !map.contains_key(name) {
         let name = if map.len() >= MAX_NAMES { OTHER } else { name };
@@ -181,8 +186,8 @@ impl RunRecord {
             *self.errors_by_type.entry(kind.to_string()).or_default() += 1;
             *self.second(sec).errors.entry(kind.to_string()).or_default() += 1;
             self.all.errors += 1;
-            if let Some(t) = m.transaction {
-                entry(&mut self.transactions, t).errors += 1;
+            if let Some(t) = m.transaction.filter(|t| *t != ROOT) {
+                entry(&mut self.transactions, short_name(t)).errors += 1;
             }
             if let Some(j) = m.journey {
                 entry(&mut self.journeys, j).errors += 1;
@@ -205,8 +210,8 @@ impl RunRecord {
             g.latency.record(t);
         };
         count(&mut self.all);
-        if let Some(name) = m.transaction {
-            count(entry(&mut self.transactions, name));
+        if let Some(name) = m.transaction.filter(|t| *t != ROOT) {
+            count(entry(&mut self.transactions, short_name(name)));
         }
         if let Some(name) = m.journey {
             count(entry(&mut self.journeys, name));
@@ -252,7 +257,7 @@ impl RunRecord {
             }
             self.second(sec).journeys += 1;
         } else {
-            finish(entry(&mut self.transactions, name));
+            finish(entry(&mut self.transactions, short_name(name)));
         }
     }
 
@@ -346,7 +351,7 @@ mod tests {
         for i in 1..=1000 {
             let mut m = msg("http_metrics", 1000.0 + f64::from(i) / 100.0);
             m.total_time = Some(f64::from(i) / 1000.0);
-            m.transaction = Some("checkout");
+            m.transaction = Some("__root__ :: checkout");
             m.effective_url = Some("http://x/a");
             m.method = Some("GET");
             m.response_code = Some(if i % 100 == 0 { 500.0 } else { 200.0 });
