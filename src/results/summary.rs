@@ -43,7 +43,7 @@ fn group(rec: &RunRecord, name: &str, g: &Group) -> Value {
         "errors": g.errors,
         "finished": g.finished,
         "failed": g.failed,
-        "bytes": g.bytes,
+        "bytes": g.bytes as u64,
         "latency": times(&g.latency),
         "duration": times(&g.duration),
     })
@@ -107,7 +107,7 @@ pub fn summary(rec: &RunRecord, verdicts: &[Verdict], source: &str, skipped_byte
             "errors_per_s": rec.rate(all.errors),
             "journeys": all.finished,
             "journeys_failed": all.failed,
-            "bytes": all.bytes,
+            "bytes": all.bytes as u64,
         },
         "errors_by_type": rec.errors_by_type,
         "status_codes": rec.status_codes.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<Map<_, _>>(),
