@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::report::summary::threshold_table;
 use crate::results::folder::read_folder;
 use crate::results::{Outputs, Published, RunRecord, Threshold};
 
@@ -50,11 +51,11 @@ impl ResultsRequest {
     }
 }
 
-/// Sets the keys every caller of `publish` reads: `broken`, `thresholds` (table text) and
+/// Sets the keys every caller of `publish` reads: `broken`, `thresholds` (the table for stdout) and
 /// `report_failures`.
 pub fn published_into(out: &Bound<'_, PyDict>, p: Published) -> PyResult<()> {
     out.set_item("broken", p.broken)?;
-    out.set_item("thresholds", p.table)?;
+    out.set_item("thresholds", threshold_table(&p.verdicts))?;
     out.set_item("report_failures", p.failures)
 }
 
@@ -69,7 +70,8 @@ pub fn report_folder<'py>(
     let (read, published, requests) = py
         .detach(|| {
             let mut rec = RunRecord::new();
-            rec.config.push(("collector folder".into(), dir.display().to_string()));
+            rec.config
+                .push(("collector folder".into(), dir.display().to_string()));
             let read = read_folder(&dir, &mut rec)?;
             rec.config.push(("files".into(), read.files.to_string()));
             let published = request.write(&mut rec, "collector folder", read.skipped_bytes);

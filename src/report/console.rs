@@ -4,12 +4,7 @@ use std::collections::BTreeMap;
 use crate::log;
 use crate::report::log::Level;
 
-/// Message types counted as requests (as HttpStatsOutput counts them).
-pub const REQUEST_TYPES: [&str; 3] = [
-    "http_metrics",
-    "selenium_page_load_metrics",
-    "selenium_network_resource_metrics",
-];
+pub use crate::results::message::REQUEST_TYPES;
 
 /// How the periodic lines are printed.
 #[derive(Clone, Debug, Default)]

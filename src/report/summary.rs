@@ -169,6 +169,19 @@ pub fn render_report(
     )
 }
 
+/// The `--threshold` verdicts as a table for stdout; empty without thresholds.
+pub fn threshold_table(verdicts: &[crate::results::threshold::Verdict]) -> String {
+    if verdicts.is_empty() {
+        return String::new();
+    }
+    let mut table = Table::new(["Threshold", "Measured", "Result"]);
+    for v in verdicts {
+        let result = if v.passed { "pass" } else { "FAIL" };
+        table.row([v.threshold.text.clone(), v.shown(), result.into()], false);
+    }
+    format!("\n{}\n", table.render())
+}
+
 /// Every threshold the run broke, each as the line mite 2.11 logs for it.
 pub fn broken_thresholds(
     st: &RequestStats,

@@ -78,7 +78,9 @@ mod tests {
             .collect();
         let svg = line_chart("ms", &series).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
-        let lines = svg.lines().filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""));
+        let lines = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""));
         assert_eq!(lines.count(), 3, "{svg}");
         assert!(svg.contains("seconds since start"));
     }

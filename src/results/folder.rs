@@ -157,7 +157,10 @@ mod tests {
         let read = read_folder(dir.path(), &mut rec).unwrap();
         assert_eq!(read.files, 3);
         assert_eq!(read.frames, 4);
-        assert_eq!(read.skipped_bytes, (torn.len() - 3 + "{\"type\": ".len()) as u64);
+        assert_eq!(
+            read.skipped_bytes,
+            (torn.len() - 3 + "{\"type\": ".len()) as u64
+        );
         assert_eq!(rec.all.requests, 4);
         let max = rec.all.latency.max().unwrap();
         assert!((max - 0.5).abs() <= 0.5 / 1024.0, "{max}");
@@ -166,6 +169,8 @@ mod tests {
     #[test]
     fn a_missing_folder_is_named() {
         let e = read_folder(Path::new("/nonexistent/x"), &mut RunRecord::new()).unwrap_err();
-        assert!(e.to_string().starts_with("cannot read collector folder /nonexistent/x: "));
+        assert!(e
+            .to_string()
+            .starts_with("cannot read collector folder /nonexistent/x: "));
     }
 }

@@ -101,7 +101,8 @@ fn figure(id: &str, title: &str, y_label: &str, series: Vec<(String, Vec<(f64, f
             points,
         })
         .collect();
-    let svg = line_chart(y_label, &series).unwrap_or_else(|e| format!("<p>chart failed: {}</p>", esc(&e)));
+    let svg = line_chart(y_label, &series)
+        .unwrap_or_else(|e| format!("<p>chart failed: {}</p>", esc(&e)));
     let legend: String = series
         .iter()
         .map(|s| {
@@ -149,7 +150,12 @@ fn charts(s: &Value) -> String {
         .flatten()
         .map(|(k, v)| (k.clone(), points(&secs, v)))
         .collect();
-    out.push_str(&figure("chart-errors", "Errors by type", "per second", errors));
+    out.push_str(&figure(
+        "chart-errors",
+        "Errors by type",
+        "per second",
+        errors,
+    ));
     out.push_str(&figure(
         "chart-volume",
         "Required vs actual journeys",
@@ -163,9 +169,14 @@ fn charts(s: &Value) -> String {
 }
 
 fn pairs(id: &str, title: &str, head: &str, map: &Value) -> String {
-    let mut out = format!("<h2>{title}</h2><table id=\"{id}\"><tr><th>{head}</th><th>count</th></tr>");
+    let mut out =
+        format!("<h2>{title}</h2><table id=\"{id}\"><tr><th>{head}</th><th>count</th></tr>");
     for (k, v) in map.as_object().into_iter().flatten() {
-        out.push_str(&format!("<tr data-name=\"{0}\"><td>{0}</td>{1}</tr>", esc(k), cell("count", v)));
+        out.push_str(&format!(
+            "<tr data-name=\"{0}\"><td>{0}</td>{1}</tr>",
+            esc(k),
+            cell("count", v)
+        ));
     }
     out + "</table>"
 }
@@ -182,7 +193,11 @@ pub fn render(s: &Value) -> String {
     );
     out.push_str("<h2>Configuration</h2><table id=\"config\">");
     for (k, v) in s["config"].as_object().into_iter().flatten() {
-        out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), shown(v)));
+        out.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(k),
+            shown(v)
+        ));
     }
     out.push_str("</table>");
     let t = &s["totals"];
@@ -231,8 +246,18 @@ pub fn render(s: &Value) -> String {
         }
         out.push_str("</table>");
     }
-    out.push_str(&pairs("errors", "Errors by type", "type", &s["errors_by_type"]));
-    out.push_str(&pairs("status-codes", "HTTP status codes", "status", &s["status_codes"]));
+    out.push_str(&pairs(
+        "errors",
+        "Errors by type",
+        "type",
+        &s["errors_by_type"],
+    ));
+    out.push_str(&pairs(
+        "status-codes",
+        "HTTP status codes",
+        "status",
+        &s["status_codes"],
+    ));
     out.push_str(&charts(s));
     out.push_str(&groups("transactions", "Transactions", &s["transactions"]));
     out.push_str(&groups("journeys", "Journeys", &s["journeys"]));

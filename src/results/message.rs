@@ -1,6 +1,13 @@
 //! The fields of one message the run record and the pipeline read, borrowed from the frame.
 use crate::bus::scan::{self, MapIter, Raw};
 
+/// Message types counted as requests (as HttpStatsOutput counts them).
+pub const REQUEST_TYPES: [&str; 3] = [
+    "http_metrics",
+    "selenium_page_load_metrics",
+    "selenium_network_resource_metrics",
+];
+
 /// What a message says, read in one pass over its msgpack map without allocating.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Message<'a> {
@@ -94,7 +101,10 @@ mod tests {
             (Value::from("had_error"), Value::from(true)),
             (
                 Value::from("required"),
-                Value::Map(vec![(Value::from(1), Value::from(3)), (Value::from(2), Value::F64(1.5))]),
+                Value::Map(vec![
+                    (Value::from(1), Value::from(3)),
+                    (Value::from(2), Value::F64(1.5)),
+                ]),
             ),
         ]);
         let mut raw = Vec::new();

@@ -5,9 +5,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::record::RunRecord;
-use super::threshold::Threshold;
+use super::threshold::{Threshold, Verdict};
 use super::{html, summary};
-use crate::report::table::Table;
 
 /// The outputs and thresholds asked for on the command line.
 #[derive(Clone, Debug, Default)]
@@ -23,14 +22,17 @@ pub struct Outputs {
 pub struct Published {
     /// A line for each broken threshold.
     pub broken: Vec<String>,
-    /// The threshold table (stdout), empty without thresholds.
-    pub table: String,
+    /// Every threshold's verdict, in the order given.
+    pub verdicts: Vec<Verdict>,
     /// A line for each file that could not be written, naming it.
     pub failures: Vec<String>,
 }
 
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     fs::write(&tmp, text)?;
     fs::rename(&tmp, path).inspect_err(|_| {
@@ -58,18 +60,12 @@ impl Outputs {
                 .collect(),
             ..Default::default()
         };
-        if !verdicts.is_empty() {
-            let mut table = Table::new(["Threshold", "Measured", "Result"]);
-            for v in &verdicts {
-                let result = if v.passed { "pass" } else { "FAIL" };
-                table.row([v.threshold.text.clone(), v.shown(), result.into()], false);
-            }
-            out.table = format!("\n{}\n", table.render());
-        }
         if self.json_summary.is_none() && self.html_report.is_none() {
+            out.verdicts = verdicts;
             return out;
         }
         let doc = summary::summary(rec, &verdicts, source, skipped_bytes);
+        out.verdicts = verdicts;
         let mut write = |option: &str, path: &Option<PathBuf>, text: &dyn Fn() -> String| {
             if let Some(p) = path {
                 if let Err(e) = write_atomically(p, &text()) {
@@ -103,12 +99,16 @@ mod tests {
         let mut rec = RunRecord::new();
         let out = outputs.publish(&mut rec, "local run", 0);
         assert_eq!(out.broken.len(), 1, "{:?}", out.broken);
-        assert!(out.table.contains("| errors==0 |"), "{}", out.table);
+        assert_eq!(out.verdicts.len(), 2);
         let doc: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
         assert_eq!(doc["config"]["command"], "mite x");
         assert_eq!(out.failures.len(), 1);
         assert!(out.failures[0].starts_with("--html-report could not write "));
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 }

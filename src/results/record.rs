@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::message::{map_total, Message};
-use crate::report::console::REQUEST_TYPES;
+use super::message::{map_total, Message, REQUEST_TYPES};
 
 /// Significant digits of every histogram: values are kept to within 1 part in 1024 (under 0.1%).
 // NOTE: 3 digits keeps a whole run's histogram near 40 KiB (microseconds up to an hour);
@@ -268,7 +267,13 @@ impl RunRecord {
     /// The open histogram of `sec`, closing seconds that are now too old; None when `sec` itself
     /// was closed already (a message that arrived more than `OPEN_SECONDS` late).
     fn histogram_for(&mut self, sec: i64) -> Option<&mut Histogram<u64>> {
-        let newest = self.open.keys().next_back().copied().unwrap_or(sec).max(sec);
+        let newest = self
+            .open
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(sec)
+            .max(sec);
         while let Some((&oldest, _)) = self.open.first_key_value() {
             if oldest > newest - OPEN_SECONDS {
                 break;
@@ -361,7 +366,10 @@ mod tests {
         let all = &rec.all.latency;
         for (p, exact) in [(50.0, 0.5), (95.0, 0.95), (99.0, 0.99), (100.0, 1.0)] {
             let got = all.percentile(p).unwrap();
-            assert!((got - exact).abs() <= exact / 1024.0, "p{p}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= exact / 1024.0,
+                "p{p}: {got} vs {exact}"
+            );
         }
         assert_eq!(rec.transactions["checkout"].requests, 1000);
         assert_eq!(rec.urls["GET http://x/a"].errors, 10);
@@ -370,7 +378,10 @@ mod tests {
         assert_eq!(rec.seconds.len(), 11);
         let lat: Vec<_> = rec.seconds.values().filter_map(|s| s.latency).collect();
         assert_eq!(lat.len(), 11);
-        assert!(lat[1][0] > lat[0][2], "later seconds hold the slower requests");
+        assert!(
+            lat[1][0] > lat[0][2],
+            "later seconds hold the slower requests"
+        );
         assert!((rec.duration() - 9.99).abs() < 1e-9);
     }
 

@@ -58,7 +58,9 @@ fn series(rec: &RunRecord) -> Value {
             .collect()
     };
     let opt = |f: fn(&crate::results::record::Second) -> Option<f64>| -> Vec<Value> {
-        secs.iter().map(|s| f(s).map_or(Value::Null, |v| json!(v))).collect()
+        secs.iter()
+            .map(|s| f(s).map_or(Value::Null, |v| json!(v)))
+            .collect()
     };
     let mut errors = Map::new();
     for kind in rec.errors_by_type.keys() {

@@ -82,7 +82,12 @@ impl Metric {
             "errors" => Metric::Errors,
             "error_rate" => Metric::ErrorRate,
             _ => {
-                let n: f64 = s.strip_prefix("p(")?.strip_suffix(')')?.trim().parse().ok()?;
+                let n: f64 = s
+                    .strip_prefix("p(")?
+                    .strip_suffix(')')?
+                    .trim()
+                    .parse()
+                    .ok()?;
                 return (n > 0.0 && n <= 100.0).then_some(Metric::Percentile(n));
             }
         })
@@ -298,7 +303,10 @@ mod tests {
         for (text, expected) in cases {
             let e = parse(text).unwrap_err();
             let line = e.to_string();
-            assert!(line.starts_with(&format!("--threshold '{text}': expected ")), "{line}");
+            assert!(
+                line.starts_with(&format!("--threshold '{text}': expected ")),
+                "{line}"
+            );
             assert!(line.contains(expected), "{text}: {line}");
             assert_eq!(line.lines().count(), 1);
         }
@@ -330,6 +338,9 @@ mod tests {
             v.broken_line(),
             "Threshold 'missing:p(95)<1s' broken: p(95) was no data for transaction 'missing'"
         );
-        assert!(!judge("error_rate<1%").passed, "no journeys finished: no data");
+        assert!(
+            !judge("error_rate<1%").passed,
+            "no journeys finished: no data"
+        );
     }
 }

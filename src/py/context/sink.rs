@@ -9,9 +9,9 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::collector::CollectorConfig;
 use crate::pipeline::{Inbox, Item, Pipeline, PipelineConfig};
+use crate::py::results::{published_into, ResultsRequest};
 use crate::py::support::encode::pack;
 use crate::report::console::ConsoleConfig;
-use crate::py::results::{published_into, ResultsRequest};
 use crate::report::summary::{broken_thresholds, render_report, Thresholds};
 
 /// The sending end: cheap to call from the loop thread (an encode and a channel push).
