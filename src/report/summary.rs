@@ -40,27 +40,6 @@ fn within_stdev(xs: &[f64]) -> f64 {
     xs.iter().filter(|x| (*x - m).abs() < s).count() as f64 / xs.len() as f64 * 100.0
 }
 
-/// `statistics.quantiles(data, n=100)` with its default "exclusive" method.
-pub fn percentiles(data: &[f64]) -> Vec<f64> {
-    let mut d = data.to_vec();
-    d.sort_by(f64::total_cmp);
-    let (n, ld) = (100i64, d.len() as i64);
-    if ld == 0 {
-        return Vec::new();
-    }
-    if ld == 1 {
-        return vec![d[0]; 99];
-    }
-    let m = ld + 1;
-    (1..n)
-        .map(|i| {
-            let j = (i * m / n).clamp(1, ld - 1);
-            let delta = i * m - j * n;
-            (d[(j - 1) as usize] * (n - delta) as f64 + d[j as usize] * delta as f64) / n as f64
-        })
-        .collect()
-}
-
 /// `1.23ms` below a second, `1.234s` above, as the report prints times.
 pub fn time_unit(secs: f64) -> String {
     if secs < 1.0 {
@@ -238,17 +217,6 @@ pub fn broken_thresholds(
 mod tests {
     use super::*;
     use crate::report::console::ConsoleConfig;
-
-    #[test]
-    fn quantiles_match_python_exclusive_method() {
-        // Python: statistics.quantiles(range(1, 11), n=100) -> [0] 0.11, [49] 5.5, [89] 9.9, [98] 10.89
-        let q = percentiles(&[10.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
-        assert_eq!(q.len(), 99);
-        assert!((q[49] - 5.5).abs() < 1e-12);
-        assert!((q[0] - 0.11).abs() < 1e-12, "{}", q[0]);
-        assert!((q[98] - 10.89).abs() < 1e-12, "{}", q[98]);
-        assert!((q[89] - 9.9).abs() < 1e-9, "{}", q[89]);
-    }
 
     #[test]
     fn thresholds_report_each_breach() {
