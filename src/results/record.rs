@@ -145,6 +145,8 @@ pub struct RunRecord {
     spare: Vec<Histogram<u64>>,
     /// The `test` named by the first message that names one.
     pub test: Option<String>,
+    /// The `METHOD URL` key, built here so a request allocates nothing once its URL is known.
+    scratch: String,
     /// The run's configuration as shown in the report, in order.
     pub config: Vec<(String, String)>,
 }
@@ -216,8 +218,11 @@ impl RunRecord {
             count(entry(&mut self.journeys, name));
         }
         if let Some(url) = m.effective_url {
-            let key = format!("{} {url}", m.method.unwrap_or("-"));
-            let g = entry(&mut self.urls, &key);
+            self.scratch.clear();
+            self.scratch.push_str(m.method.unwrap_or("-"));
+            self.scratch.push(' ');
+            self.scratch.push_str(url);
+            let g = entry(&mut self.urls, &self.scratch);
             count(g);
             if m.response_code.is_some_and(|c| c >= 400.0) {
                 g.errors += 1;
