@@ -1212,6 +1212,50 @@ def test_each_threshold_sets_the_exit_status(tmp_path, option, broken):
         assert broken in lines[0], lines
 
 
+TWO_RATES = """
+    import asyncio
+    from pathlib import Path
+
+
+    async def journey(ctx):
+        # 200 requests in the first period; one more only after that period was reported (the
+        # test touches `next` once the console printed it): two periods, two rates far apart.
+        for _ in range(200):
+            ctx.send("http_metrics", total_time=0.1, response_code=200, download_size=10.0)
+        for _ in range(2400):
+            if Path("next").exists():
+                break
+            await asyncio.sleep(0.05)
+        ctx.send("http_metrics", total_time=0.1, response_code=200, download_size=10.0)
+"""
+
+
+def test_the_req_sec_threshold_breaks_on_rates_that_vary(tmp_path):
+    # statistics.stdev([200 / t1, 1 / t2]) with t1, t2 >= the 2 s period is at least ~70,
+    # however slow the machine; a threshold of 1 request per second breaks.
+    write_module(tmp_path, "tworates", TWO_RATES)
+    argv = ["journey", "run", "tworates:journey", "--standard-deviation-req-sec-threshold=1"]
+    with open(tmp_path / "stderr.txt", "w") as err:
+        child = subprocess.Popen([str(MITE), *argv, *FAST], cwd=tmp_path, env=clean_env(),
+                                 stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+        try:
+            reported = wait_for(
+                lambda: "Total> #Reqs:200 " in (tmp_path / "stderr.txt").read_text(), timeout=120
+            )
+            assert reported, (tmp_path / "stderr.txt").read_text()[-3000:]
+            (tmp_path / "next").touch()
+            child.wait(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert child.returncode == 1, stderr[-3000:]
+    lines = mite_lines(stderr)
+    assert len(lines) == 1 and "Request per second exceeded: " in lines[0], lines
+    assert float(lines[0].rsplit(": ", 1)[1]) > 1
+
+
 @pytest.mark.parametrize("report, code", [(True, 1), (False, 0)])
 def test_benchmark_percentiles_break_the_test_only_with_the_report(tmp_path, report, code):
     # As in mite 2.11: percentile thresholds are checked when the report is printed.

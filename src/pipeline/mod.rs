@@ -3,6 +3,8 @@
 mod forward;
 mod inbox;
 mod messages;
+#[cfg(test)]
+mod tests;
 
 pub use inbox::{Inbox, Item};
 
