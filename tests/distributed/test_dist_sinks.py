@@ -46,7 +46,7 @@ class Sink:
             self.push.send_raw(f)
 
 
-def file_is(path, want, timeout=10.0, watch=()):
+def file_is(path, want, timeout=60.0, watch=()):
     path = Path(path)
     wait_for(lambda: path.exists() and path.stat().st_size >= len(want), timeout,
              f"{len(want)} bytes in {path}", watch)
@@ -57,12 +57,12 @@ def file_is(path, want, timeout=10.0, watch=()):
 
 
 def test_collector_writes_raw_frames_to_current(deployment):
+    before = int(time.time())  # before the collector starts: it stamps the file at start
     sink = Sink(deployment, "collector", "--collector-socket", "--collector-dir=out")
-    before = int(time.time())
     sink.send_all(FRAMES + [PAD])
     file_is(sink.dir / "out" / "current", b"".join(FRAMES) + PAD, watch=[sink.proc])
     start = int((sink.dir / "out" / "current_start_time").read_text())
-    assert before - 5 <= start <= time.time()
+    assert before <= start <= time.time()
     assert sorted(p.name for p in (sink.dir / "out").iterdir()) == ["current", "current_start_time"]
 
 
@@ -135,7 +135,7 @@ def test_collector_json_floats_and_unicode_parse_back(deployment):
     pad = {"type": "pad", "pad": "x" * 9000}
     sink.send_all([pack(m) for m in messages] + [pack(pad)])
     path = sink.dir / "out" / "current"
-    wait_for(lambda: path.exists() and path.read_bytes().count(b"\n") == 3, 10, "three lines",
+    wait_for(lambda: path.exists() and path.read_bytes().count(b"\n") == 3, 60, "three lines",
              [sink.proc])
     lines = path.read_bytes().splitlines()
     assert all(line.isascii() for line in lines)  # non-ASCII as \u escapes, as json.dumps does
@@ -175,7 +175,7 @@ def test_collector_totals_at_shutdown(deployment):
     frames = [pack({"type": "m", "i": i}) for i in range(8)]
     sink.send_all(frames)
     out = sink.dir / "out"
-    wait_for(lambda: len(rolled_files(out)) == 2, 10, "two rolled files", [sink.proc])
+    wait_for(lambda: len(rolled_files(out)) == 2, 60, "two rolled files", [sink.proc])
     wait_delivered(sink.push, watch=[sink.proc])
     sink.proc.signal(signal.SIGINT)
     sink.proc.wait(10)
@@ -208,7 +208,7 @@ def test_recorder_data_created_and_purge_data(deployment):
     assert (rec / "other.msgpack").read_bytes() == pack("x")
     sink.push.send({"type": "purge_data", "name": "other"})
     sink.push.send({"type": "purge_data", "name": "never-created"})
-    wait_for(lambda: not (rec / "other.msgpack").exists(), 10, "other.msgpack removed", [sink.proc])
+    wait_for(lambda: not (rec / "other.msgpack").exists(), 60, "other.msgpack removed", [sink.proc])
     sink.push.send({"type": "data_created", "name": "pool", "data": 3})
     file_is(rec / "pool.msgpack", want + pack(3), watch=[sink.proc])
     assert sorted(p.name for p in rec.iterdir()) == ["pool.msgpack"]
