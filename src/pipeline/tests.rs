@@ -270,7 +270,7 @@ fn forwarded_frames_arrive_whole_in_order_and_are_counted_by_type() {
 #[test]
 fn a_partial_batch_is_forwarded_while_the_run_goes_on() {
     // What a runner killed with SIGKILL has sent: frames leave without waiting for `finish`
-    // (nor for a full batch). How soon is a speed question (MAX_WAIT; docs/BENCHMARKS.md).
+    // (nor for a full batch). How soon is a speed question (MAX_WAIT; `make faults`).
     let ctx = zmq::Context::new();
     let (sock, addr) = pull(&ctx);
     let cfg = PipelineConfig {

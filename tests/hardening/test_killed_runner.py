@@ -1,6 +1,7 @@
 """A runner killed with SIGKILL has already sent what it produced: the pipeline sends partial
 batches while the run goes on, not only the full ones or at shutdown (mite 2.11 sent each
-message at once). How soon (the 10 ms MAX_WAIT) is speed: measured in docs/BENCHMARKS.md."""
+message at once). How soon (the 10 ms MAX_WAIT) is speed: measured by the fault campaign
+(`make faults`, docs/RELIABILITY.md) and in docs/BENCHMARKS.md, *Pipeline wait*."""
 
 import subprocess
 import sys
