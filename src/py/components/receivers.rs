@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use super::errors::{collector_err, recorder_err};
 use crate::bus::scan::{self, MapIter};
-use crate::collector::{Collector, CollectorConfig, PathError};
+use crate::collector::{self, Collector, CollectorConfig};
 use crate::log;
-use crate::recorder::{Outcome, Recorder};
+use crate::recorder::{self, Outcome, Recorder};
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
 
@@ -24,7 +24,7 @@ trait Handler {
 }
 
 /// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
-fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, String> {
+fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, transport::Error> {
     let transport = Transport::new();
     let sock = transport.socket(zmq::SocketType::PULL, address, Role::Connect)?;
     signals::catch_stop();
@@ -34,7 +34,7 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
     loop {
         let stopping = signals::stop_requested().is_some();
         let frames = transport::recv_burst(&sock, if stopping { 0 } else { 100 }, 4096)
-            .map_err(|e| format!("receiving from {address}: {e}"))?;
+            .map_err(|e| transport::Error::recv(address, e))?;
         let good: Vec<Vec<u8>> = frames
             .into_iter()
             .filter(|raw| transport::admit(raw, max, &mut counts, logger))
@@ -56,8 +56,7 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
     Ok(counts)
 }
 
-fn to_py(py: Python<'_>, r: Result<Counts, String>) -> PyResult<Bound<'_, PyDict>> {
-    let c = r.map_err(PyOSError::new_err)?;
+fn to_py(py: Python<'_>, c: Counts) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("received", c.received)?;
     d.set_item("written", c.written)?;
@@ -113,16 +112,6 @@ impl Handler for CollectorHandler {
     }
 }
 
-/// The one line a writer that lost messages ends with (the run then exits 1).
-fn write_failure(what: &str, lost: u64, failure: Option<&PathError>) -> PyResult<()> {
-    match failure {
-        Some(f) => Err(PyOSError::new_err(format!(
-            "the {what} could not write {lost} messages: {f}"
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// `mite collector`: raw frames to `DIR/current`, rolled every `roll_after` messages.
 #[pyfunction]
 #[pyo3(signature = (address, dir, roll_after, use_json=false, filter=None))]
@@ -140,16 +129,16 @@ pub fn run_collector<'py>(
         collector_id: None,
         use_json,
     })
-    .map_err(|e| PyOSError::new_err(format!("collector folder {e}")))?;
+    .map_err(|e| collector_err(collector::Error::Folder(e)))?;
     let mut h = CollectorHandler {
         collector,
         filter,
         malformed_seen: 0,
     };
     let r = py.detach(|| pump(&address, "mite.collector", &mut h));
-    let c = &h.collector;
-    write_failure("collector", c.lost_frames(), c.failure.as_ref())?;
-    to_py(py, r)
+    // A lost write is the run's verdict even when the socket failed afterwards.
+    h.collector.verdict().map_err(collector_err)?;
+    to_py(py, r.map_err(|e| collector_err(e.into()))?)
 }
 
 fn msg_type(raw: &[u8]) -> Option<&str> {
@@ -188,15 +177,9 @@ impl Handler for RecorderHandler {
 /// `mite recorder`: `data_created` appends to `DIR/NAME.msgpack`, `purge_data` deletes it.
 #[pyfunction]
 pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<Bound<'_, PyDict>> {
-    let recorder =
-        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder {e}")))?;
+    let recorder = Recorder::open(dir).map_err(|e| recorder_err(recorder::Error::Folder(e)))?;
     let mut h = RecorderHandler(recorder);
     let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
-    let rec = &h.0;
-    write_failure(
-        "recorder",
-        rec.lost.full + rec.lost.unwritable,
-        rec.failure.as_ref(),
-    )?;
-    to_py(py, r)
+    h.0.verdict().map_err(recorder_err)?;
+    to_py(py, r.map_err(|e| recorder_err(e.into()))?)
 }
