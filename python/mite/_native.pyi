@@ -94,6 +94,9 @@ def run_collector(
     address: str, dir: str, roll_after: int, use_json: bool = False, filter: Callable[[bytes], Any] | None = None
 ) -> dict[str, int]: ...
 def run_recorder(address: str, dir: str) -> dict[str, int]: ...
+def run_receiver(
+    address: str, listeners: list[Callable[[Any], Any]], raw_listeners: list[Callable[[bytes], Any]]
+) -> dict[str, int]: ...
 
 class LocalPipeline:
     sink: MessageSink

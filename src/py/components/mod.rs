@@ -18,5 +18,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(services::run_exporter, m)?)?;
     m.add_function(wrap_pyfunction!(services::run_stats, m)?)?;
     m.add_function(wrap_pyfunction!(receivers::run_collector, m)?)?;
-    m.add_function(wrap_pyfunction!(receivers::run_recorder, m)?)
+    m.add_function(wrap_pyfunction!(receivers::run_recorder, m)?)?;
+    m.add_function(wrap_pyfunction!(receivers::run_receiver, m)?)
 }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
-use super::errors::{collector_err, recorder_err};
+use super::errors::{collector_err, recorder_err, transport_err};
 use crate::bus::scan::{self, MapIter};
 use crate::collector::{self, Collector, CollectorConfig};
 use crate::log;
@@ -21,6 +21,10 @@ trait Handler {
     fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts);
     /// Flushes, and brings `counts` up to date with what reached the files.
     fn tick(&mut self, _counts: &mut Counts) {}
+    /// The `totals:` line logged at the end.
+    fn totals(&self, counts: &Counts) -> String {
+        counts.line(&[])
+    }
 }
 
 /// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
@@ -52,7 +56,7 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, tran
         }
     }
     crate::report::throttle::flush();
-    log!(Level::Info, logger, "run", "{}", counts.line(&[]));
+    log!(Level::Info, logger, "run", "{}", h.totals(&counts));
     Ok(counts)
 }
 
@@ -182,4 +186,102 @@ pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<B
     let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
     h.0.verdict().map_err(recorder_err)?;
     to_py(py, r.map_err(|e| recorder_err(e.into()))?)
+}
+
+/// `mite receiver`'s processors: each frame goes to the `process_raw_message` methods as bytes,
+/// then decoded to the `process_message` methods. A processor that raises is logged (with its
+/// stack) and counted; the others still get the frame.
+struct ProcessorHandler {
+    listeners: Vec<Py<PyAny>>,
+    raw_listeners: Vec<Py<PyAny>>,
+    failed: u64,
+}
+
+impl ProcessorHandler {
+    fn call(&mut self, py: Python<'_>, listener: &Py<PyAny>, arg: &Bound<'_, PyAny>) {
+        if let Err(e) = listener.bind(py).call1((arg,)) {
+            self.failed += 1;
+            let stack = py
+                .import("traceback")
+                .and_then(|tb| tb.call_method1("format_exception", (e.value(py),)))
+                .and_then(|lines| PyString::new(py, "").call_method1("join", (lines,)))
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| e.to_string());
+            let name = listener
+                .bind(py)
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            log!(
+                Level::Error,
+                RECEIVER_LOGGER,
+                "receiver",
+                "processor {name} raised\n{}",
+                stack.trim_end()
+            );
+        }
+    }
+}
+
+impl Handler for ProcessorHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        let raw_listeners = std::mem::take(&mut self.raw_listeners);
+        let listeners = std::mem::take(&mut self.listeners);
+        Python::attach(|py| {
+            for raw in &frames {
+                let bytes = PyBytes::new(py, raw);
+                for l in &raw_listeners {
+                    self.call(py, l, bytes.as_any());
+                }
+                if listeners.is_empty() {
+                    counts.written += 1;
+                    continue;
+                }
+                // Admission already checked the frame; a value Python cannot make is malformed.
+                let Ok(msg) = crate::py::support::decode::unpack(py, raw) else {
+                    counts.malformed += 1;
+                    continue;
+                };
+                for l in &listeners {
+                    self.call(py, l, &msg);
+                }
+                counts.written += 1;
+            }
+        });
+        self.raw_listeners = raw_listeners;
+        self.listeners = listeners;
+    }
+
+    // NOTE: the receiver's line keeps the keys it always had (received, malformed, failed);
+    // `malformed` counts every frame admission skipped (oversize ones too).
+    fn totals(&self, c: &Counts) -> String {
+        format!(
+            "totals: received={} malformed={} failed={}",
+            c.received,
+            c.malformed + c.oversize,
+            self.failed
+        )
+    }
+}
+
+const RECEIVER_LOGGER: &str = "mite.cli.services";
+
+/// `mite receiver`: every frame on `address` to the processors' methods, until SIGINT/SIGTERM.
+#[pyfunction]
+pub fn run_receiver<'py>(
+    py: Python<'py>,
+    address: String,
+    listeners: Vec<Py<PyAny>>,
+    raw_listeners: Vec<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut h = ProcessorHandler {
+        listeners,
+        raw_listeners,
+        failed: 0,
+    };
+    let r = py.detach(|| pump(&address, RECEIVER_LOGGER, &mut h));
+    let c = r.map_err(transport_err)?;
+    let d = to_py(py, c)?;
+    d.set_item("failed", h.failed)?;
+    Ok(d)
 }
