@@ -208,8 +208,9 @@ def killed_runner(scratch):
         for _ in range(5):
             address = harness.free_address()
             pull = harness.Puller(address)
-            subprocess.run([pythons[impl], "-c", CHILD_OURS if impl == "ours" else CHILD_REF,
-                            address, str(n)], timeout=60, cwd=scratch)
+            child = harness.popen([pythons[impl], "-c", CHILD_OURS if impl == "ours" else CHILD_REF,
+                                   address, str(n)], cwd=scratch)
+            child.wait(60)
             lost.append(n - len(pull.drain(1.0)))
             pull.close()
         row("runner's sender killed (SIGKILL) 20 ms after its last message, 5 times", impl,
@@ -217,6 +218,7 @@ def killed_runner(scratch):
 
 
 def main():
+    harness.clean_up_on_exit()
     scratch = Path(os.environ.get("FAULTS_SCRATCH") or "/tmp/mite-faults")
     subprocess.run(["rm", "-rf", str(scratch)], check=False)
     scratch.mkdir(parents=True)
