@@ -13,6 +13,8 @@ from pathlib import Path
 
 import harness
 
+import deploy
+
 IMPLS = [i for i in ("ours", "ref") if harness.MITES[i].exists()]
 ROWS = []
 
@@ -217,6 +219,10 @@ def killed_runner(scratch):
             n * 5, n * 5 - sum(lost), sum(lost), "-", f"lost per run: {lost}")
 
 
+def deployment_faults(scratch):
+    deploy.deployment_faults(scratch, row, IMPLS)
+
+
 def main():
     harness.clean_up_on_exit()
     scratch = Path(os.environ.get("FAULTS_SCRATCH") or "/tmp/mite-faults")
@@ -224,7 +230,7 @@ def main():
     scratch.mkdir(parents=True)
     print(f"implementations: {', '.join(IMPLS)}; scratch: {scratch}", file=sys.stderr)
     only = os.environ.get("FAULTS_ONLY", "").split(",")
-    for experiment in (frame_floods, exporter_http, full_disk, killed_runner):
+    for experiment in (frame_floods, exporter_http, full_disk, killed_runner, deployment_faults):
         if only != [""] and experiment.__name__ not in only:
             continue
         print(f"{experiment.__name__} ...", file=sys.stderr, flush=True)
