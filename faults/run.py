@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import exposure
 import harness
 
 import deploy
@@ -223,6 +224,14 @@ def deployment_faults(scratch):
     deploy.deployment_faults(scratch, row, IMPLS)
 
 
+def hostile_names(scratch):
+    exposure.hostile_names(scratch, row, IMPLS)
+
+
+def default_binds(scratch):
+    exposure.default_binds(scratch, row, IMPLS)
+
+
 def main():
     harness.clean_up_on_exit()
     scratch = Path(os.environ.get("FAULTS_SCRATCH") or "/tmp/mite-faults")
@@ -230,7 +239,9 @@ def main():
     scratch.mkdir(parents=True)
     print(f"implementations: {', '.join(IMPLS)}; scratch: {scratch}", file=sys.stderr)
     only = os.environ.get("FAULTS_ONLY", "").split(",")
-    for experiment in (frame_floods, exporter_http, full_disk, killed_runner, deployment_faults):
+    experiments = (frame_floods, exporter_http, full_disk, killed_runner, deployment_faults,
+                   hostile_names, default_binds)
+    for experiment in experiments:
         if only != [""] and experiment.__name__ not in only:
             continue
         print(f"{experiment.__name__} ...", file=sys.stderr, flush=True)
