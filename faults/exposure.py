@@ -115,6 +115,9 @@ def default_binds(scratch, row, impls):
                                              f"{name} to listen")
             except TimeoutError:
                 addresses = []
+            time.sleep(2.0)  # a component may open its second listener a moment after the first
+            if c.alive():
+                addresses = _listening(c.pid)
             died = not c.alive()
             c.stop(grace=10.0 if impl == "ours" else 3.0)
             wide = [a for a in addresses if not a.startswith(("127.", "::1:"))]

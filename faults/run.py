@@ -153,6 +153,19 @@ def exporter_http(scratch):
         row("hostile HTTP to the exporter", impl, "-", "-", "-", "yes" if died else "no", note)
 
 
+def _settled(path, component, quiet=2.0, limit=60.0):
+    """Waits until `path` has not grown for `quiet` seconds (or the component died)."""
+    deadline = time.monotonic() + limit
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline and component.alive():
+        now_size = path.stat().st_size if path.exists() else 0
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
+
+
 def full_disk(scratch):
     for impl in IMPLS:
         address = harness.free_address()
@@ -160,11 +173,14 @@ def full_disk(scratch):
             c = harness.Component(["collector", f"--collector-socket={address}",
                                    f"--collector-dir={disk / 'out'}"], scratch, impl=impl)
             push = harness.Pusher(address, bind=True)
-            time.sleep(0.5 if impl == "ours" else 2.0)
+            # Both create `current` at start; on a loaded host mite 2.11 takes seconds to get there.
+            harness.wait_for(lambda disk=disk, c=c: (disk / "out" / "current").exists() or not c.alive(),
+                             60, "the collector to start")
+            time.sleep(0.5)
             sent = [harness.pack({"type": "filler", "i": i, "payload": "x" * 1000}) for i in range(3000)]
             push.send(sent)
             push.close()
-            time.sleep(3)
+            _settled(disk / "out" / "current", c)
             died = not c.alive()
             status = c.stop()
             log = c.stderr()
