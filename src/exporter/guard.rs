@@ -278,6 +278,59 @@ mod tests {
         assert_eq!(h.feed(&[b'a'; 100]), Some(0));
     }
 
+    /// Reads through `guard` until the end or an error, never writing (as a server reading
+    /// ahead of its answers would); returns the bytes handed on and whether it was refused.
+    async fn read_all(guard: &mut LineGuard) -> (Vec<u8>, bool) {
+        let mut handed = Vec::new();
+        loop {
+            let mut space = [0u8; 4096];
+            let mut buf = ReadBuf::new(&mut space);
+            match std::future::poll_fn(|cx| Pin::new(&mut *guard).poll_read(cx, &mut buf)).await {
+                Ok(()) if buf.filled().is_empty() => return (handed, false),
+                Ok(()) => handed.extend_from_slice(buf.filled()),
+                Err(_) => return (handed, true),
+            }
+        }
+    }
+
+    #[test]
+    fn a_pipelined_long_line_is_refused_before_any_answer_is_written() {
+        use std::io::{Read, Write};
+        let first = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut data = first.to_vec();
+        data.extend_from_slice(b"GET /");
+        data.extend_from_slice(&[b'a'; 100]);
+        data.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let client = std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(addr).unwrap();
+                c.write_all(&data).unwrap();
+                c.shutdown(std::net::Shutdown::Write).unwrap();
+                let mut answer = Vec::new();
+                let _ = c.read_to_end(&mut answer);
+                answer
+            });
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut guard = LineGuard::new(stream, 32);
+            let (handed, refused) = read_all(&mut guard).await;
+            drop(guard);
+            assert!(refused, "the long line was handed on");
+            assert_eq!(handed, first, "the request before it is handed on whole");
+            let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
+                .await
+                .unwrap();
+            assert!(answer.starts_with(b"HTTP/1.1 414 "), "{answer:?}");
+        });
+    }
+
     #[test]
     fn the_oldest_connection_makes_room() {
         let slots = Slots::new(2);
