@@ -327,3 +327,20 @@ def test_a_runner_waiting_for_a_silent_controller_obeys_sigterm(deployment):
         stderr = runner.stderr()
         assert "Traceback" not in stderr and "mite: error" not in stderr, stderr[-3000:]
         assert "stopped before the controller at" in stderr, stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.dist_timeout(90)
+@beyond_reference("an interrupted controller tells its runners to stop (mite 2.11's runner waits for ever)")
+def test_an_interrupted_controller_stops_its_runners(deployment, target):
+    spec = write_scenario(deployment, target.url, duration=600, concurrency=2)
+    message, out = free_address(), free_address()
+    deployment.start("duplicator", f"--message-socket={message}", out)
+    deployment.pull_connect(out)
+    control = Control(deployment, spec, message, runners=("ours",))
+    wait_for(lambda: target.served > 10, 30, "requests to the target", control.runners)
+    control.controller.signal(signal.SIGINT)
+    assert control.controller.wait(30) == 0, control.controller.describe()
+    runner = control.runners[0]
+    assert runner.wait(30) == 0, runner.describe()
+    assert "mite: error" not in runner.stderr(), runner.stderr()[-3000:]

@@ -100,17 +100,19 @@ def _log_end(logging_id, url):
 
 class _Scenario:
     """The controller as `ControllerServer` sees it: after a scenario error (a volume model or
-    datapool that raised), every work request is answered "stop" until the runners said bye."""
+    datapool that raised) or a stop signal, every work request is answered "stop" until the
+    runners said bye."""
 
     def __init__(self, controller):
         self.controller = controller
         self.failure = None
+        self.stopping = False
 
     def hello(self):
         return self.controller.hello()
 
     async def request_work(self, *content):
-        if self.failure is None:
+        if self.failure is None and not self.stopping:
             try:
                 return await self.controller.request_work(*content)
             except ScenarioError as e:
@@ -124,8 +126,8 @@ class _Scenario:
         return self.controller.bye(runner_id)
 
     def finished(self):
-        if self.failure is not None:
-            # After a scenario error, runners are told to stop; wait until they have said bye.
+        if self.failure is not None or self.stopping:
+            # Runners are told to stop; wait until they have said bye.
             return self.controller._runner_tracker.get_active_count() == 0
         return self.controller.should_stop()
 
@@ -139,11 +141,25 @@ async def _report(controller, sink):
 async def _controller_main(scenario, server, sink):
     loop = asyncio.get_running_loop()
     stopping = []
+    # After a stop signal the runners are told to stop at their next work request and get the
+    # runner's grace (and a little) to finish and say bye; a second signal ends it at once.
+    deadline = []
+
+    def on_signal(signum):
+        stopping.append(signum)
+        scenario.stopping = True
+        deadline.append(loop.time() + GRACE_SECONDS + 2.0)
+
+    def done():
+        if len(stopping) > 1 or (deadline and loop.time() > deadline[0]):
+            return True
+        return scenario.finished()
+
     for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, stopping.append, signum)
+        loop.add_signal_handler(signum, on_signal, signum)
     reporter = loop.create_task(_report(scenario.controller, sink))
     try:
-        await server.run(scenario, lambda: bool(stopping) or scenario.finished())
+        await server.run(scenario, done)
         return stopping
     finally:
         reporter.cancel()
