@@ -3,6 +3,7 @@ local HTTP target: stats killed and restarted, duplicator killed and restarted, 
 stopped for 5 s, controller interrupted. Measures responses served, `http_metrics` that reached
 the collector's files, whether the test ended by itself, and who died."""
 
+import os
 import signal
 import textwrap
 import threading
@@ -179,7 +180,10 @@ FAULTS = {
 
 
 def deployment_faults(scratch, row, impls):
+    only = [f for f in os.environ.get("FAULTS_DEPLOY", "").split(",") if f]
     for fault, label in FAULTS.items():
+        if only and fault not in only:
+            continue
         for impl in impls:
             served, collected, died, notes = one_run(scratch, impl, fault)
             row(f"deployment: {label}", impl, served, collected, served - collected,
