@@ -17,6 +17,7 @@ from distsupport import (
     read_frames,
     reference_bug,
     rolled_files,
+    stop_for_totals,
     totals,
     unpack,
     wait_delivered,
@@ -324,6 +325,16 @@ def test_receiver_goes_on_after_a_processor_raises(deployment):
     assert got_lines(sink, 1) == [f"decoded dict {unpack(pack(ok))!r}"]
     sink.proc.assert_alive()
     assert "the processor broke" in sink.proc.stderr()  # logged (with the processor's stack)
+
+
+@beyond_reference("the receiver skips bad frames and logs a totals line when stopped")
+def test_receiver_totals_count_bad_frames_and_failed_processors(deployment):
+    deployment.write_module("procs", PROCESSORS)
+    sink = Sink(deployment, "receiver", None, "--processor=procs:Raising", positional=True)
+    ok = {"type": "txn", "n": 2}
+    sink.send_all([b"\xc1", pack({"type": "txn", "boom": True}), pack(ok)])
+    assert got_lines(sink, 1) == [f"decoded dict {unpack(pack(ok))!r}"]
+    assert stop_for_totals(sink.proc) == {"received": 3, "malformed": 1, "failed": 1}
 
 
 @beyond_reference("--collector-use-json writes bytes as text (mite 2.11's json.dumps raises)")
