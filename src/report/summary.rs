@@ -219,7 +219,6 @@ mod tests {
     use crate::report::console::ConsoleConfig;
 
     #[test]
-    #[test]
     fn the_req_sec_threshold_reads_the_spread_of_the_per_period_rates() {
         let mut st = RequestStats::new(
             ConsoleConfig {
