@@ -1,9 +1,9 @@
 """Mite Load Test Framework.
 
 Usage:
-    mite [options] scenario test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] SCENARIO_SPEC
-    mite [options] journey test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] JOURNEY_SPEC [DATAPOOL_SPEC]
-    mite [options] journey run [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] JOURNEY_SPEC [DATAPOOL_SPEC]
+    mite [options] scenario test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--threshold=EXPR]... SCENARIO_SPEC
+    mite [options] journey test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--threshold=EXPR]... JOURNEY_SPEC [DATAPOOL_SPEC]
+    mite [options] journey run [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--threshold=EXPR]... JOURNEY_SPEC [DATAPOOL_SPEC]
     mite [options] controller SCENARIO_SPEC [--message-socket=SOCKET] [--controller-socket=SOCKET] [--logging-webhook=URL] [--add-to-config=NEW_VALUE]...
     mite [options] runner [--message-socket=SOCKET] [--controller-socket=SOCKET]
     mite [options] duplicator [--message-socket=SOCKET] OUT_SOCKET...
@@ -17,6 +17,7 @@ Usage:
     mite [options] cat [--prettify-timestamps] MSGPACK_FILE_PATH
     mite [options] uncat
     mite [options] influxdb init [--influxdb=N]
+    mite [options] report [--threshold=EXPR]... COLLECTOR_DIR
 
     mite --help
     mite --version
@@ -30,6 +31,8 @@ Arguments:
     CONVERTED_FILE_PATH     Path to write the converted mite script to when converting a har file
     PROCESSOR               Class for message handling, must have either process_message or process_raw_message methods
     N                       Number of InfluxDB write destinations
+    COLLECTOR_DIR           A collector's output folder to report on (see --collector-dir)
+    EXPR                    A threshold: [TRANSACTION:]METRIC OP VALUE, e.g. checkout:p(95)<250ms (docs/RESULTS.md)
 
 Examples:
     # run the example scenario called "scenario"
@@ -102,6 +105,9 @@ Options:
     --benchmark-percentiles=NEW_VALUE                       Percentiles(int):threshold(int in milliseconds) pairs separated by commas [default: 50:0,90:0,98:0,99:0]
     --influxdb=N                                            Send stats to N number of InfluxDB instances
     --include-buckets                                       Include histogram buckets when sending stats to InfluxDB
+    --json-summary=PATH                                     Write the run's numbers as JSON (schema in docs/RESULTS.md)
+    --html-report=PATH                                      Write a self-contained HTML report with charts
+    --threshold=EXPR                                        Set exit status to 1 unless EXPR holds for the run; repeatable
 """
 
 # The docstring above is mite 2.11.0's command-line grammar, which scripts parse with
