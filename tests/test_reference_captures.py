@@ -102,9 +102,22 @@ json.dump(out, sys.stdout)
 """
 
 
+# Ours (docs/RESULTS.md): keys the reference's map lacks, and the help lines that add them.
+OUR_KEYS = {"--html-report", "--json-summary", "--threshold", "report", "COLLECTOR_DIR"}
+OUR_HELP_LINES = ("--json-summary=", "--html-report=", "--threshold=EXPR  ", "COLLECTOR_DIR", "    EXPR  ")
+
+
+def _without_our_additions(help_text):
+    return "".join(
+        line.replace(" [--threshold=EXPR]...", "")
+        for line in help_text.splitlines(keepends=True)
+        if not any(mark in line for mark in OUR_HELP_LINES)
+    )
+
+
 def test_the_docopt_tables_are_what_docopt_gives_on_the_reference():
     text = (ROOT / "src" / "cli" / "docopt_cases.rs").read_text()
-    baseline = dict(_rust_table(text, "BASELINE"))
+    baseline = {k: v for k, v in _rust_table(text, "BASELINE") if k not in OUR_KEYS}
     accepted = _rust_table(text, "ACCEPTED")
     rejected = _rust_table(text, "REJECTED")
     helps = _rust_table(text, "HELP")
@@ -119,7 +132,7 @@ def test_the_docopt_tables_are_what_docopt_gives_on_the_reference():
         assert got == {**baseline, **dict(diff)}, args
     for args in rejected:
         assert next(results)[0] == "error", args
-    reference_help = (ROOT / "src" / "cli" / "help.txt").read_text()
+    reference_help = _without_our_additions((ROOT / "src" / "cli" / "help.txt").read_text())
     for args in helps:
         kind, printed = next(results)
         assert kind == "help", args

@@ -91,9 +91,9 @@ fn argv_docopt_answers_with_help_prints_help() {
     }
 }
 
+// The first five keys are ours, not the reference's (docs/RESULTS.md): absent from its map.
 #[rustfmt::skip]
 const BASELINE: &[(&str, V)] = &[
-    // Ours, not the reference's (docs/RESULTS.md): absent from its map, unset here.
     ("--html-report", N),
     ("--json-summary", N),
     ("--threshold", L(&[])),
