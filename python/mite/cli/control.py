@@ -26,6 +26,7 @@ from .common import (
     check_scenarios,
 )
 from .graceful import GRACE_SECONDS, STOP_SIGNALS, GracefulStop
+from .parent import follow_parent, tell_parent
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def _log_end(logging_id, url):
         logger.warning("Could not complete test end logging; status was %s", status)
 
 
-class _Served:
+class Served:
     requests = 0
     malformed = 0
     failure = None
@@ -110,35 +111,43 @@ def _finished(controller, served):
     return controller.should_stop()
 
 
+async def answer(controller, raw, served):
+    """The reply to one controller request (a frame), with `served` kept up to date; returns
+    `(kind, reply)` (kind None for a bad request). Shared by `mite controller` and the parent of
+    `--runners=N`."""
+    served.requests += 1
+    try:
+        kind, content = read_request(raw)
+        if kind == HELLO:
+            reply = controller.hello()
+        elif kind == REQUEST_WORK and served.failure is not None:
+            controller.request_work_stopped(*content)
+            reply = ([], [], True)
+        elif kind == REQUEST_WORK:
+            try:
+                reply = await controller.request_work(*content)
+            except ScenarioError as e:
+                served.failure = e
+                logger.error("%s; runners are told to stop", e)
+                reply = ([], [], True)
+        else:
+            reply = controller.bye(content)
+        return kind, reply
+    except Exception as e:
+        # REP must answer every request; a bad one gets None and the controller lives on.
+        served.malformed += 1
+        logger.warning("bad request of %d bytes on the controller socket: %s", len(raw), e)
+        return None, None
+
+
 async def _serve(controller, server, stopping):
     loop = asyncio.get_running_loop()
-    served = _Served()
+    served = Served()
     while not stopping and not _finished(controller, served):
         raw = await loop.run_in_executor(None, server.recv, 200)
         if raw is None:
             continue
-        served.requests += 1
-        try:
-            kind, content = read_request(raw)
-            if kind == HELLO:
-                reply = controller.hello()
-            elif kind == REQUEST_WORK and served.failure is not None:
-                controller.request_work_stopped(*content)
-                reply = ([], [], True)
-            elif kind == REQUEST_WORK:
-                try:
-                    reply = await controller.request_work(*content)
-                except ScenarioError as e:
-                    served.failure = e
-                    logger.error("%s; runners are told to stop", e)
-                    reply = ([], [], True)
-            else:
-                reply = controller.bye(content)
-        except Exception as e:
-            # REP must answer every request; a bad one gets None and the controller lives on.
-            served.malformed += 1
-            logger.warning("bad request of %d bytes on the controller socket: %s", len(raw), e)
-            reply = None
+        _, reply = await answer(controller, raw, served)
         server.send(pack_msg(reply))
     return served
 
@@ -279,6 +288,7 @@ async def _runner_main(runner):
 
 
 def runner(opts):
+    follow_parent()
     pipeline = _forwarding_pipeline(opts["--message-socket"])
     sink = pipeline.sink
     transport = ZmqRunnerTransport(opts["--controller-socket"])
@@ -297,7 +307,9 @@ def runner(opts):
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         transport.close()
-        _log_totals("runner", pipeline.finish(report=False))
+        totals = pipeline.finish(report=False)
+        _log_totals("runner", totals)
+        tell_parent(totals)
     if failure:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
