@@ -10,7 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from helpers import MITE, assert_clean_failure, clean_env, read_frames, run_mite, wait_for, write_module
+
+from helpers import (
+    MITE,
+    assert_clean_failure,
+    clean_env,
+    read_frames,
+    run_mite,
+    wait_for,
+    write_module,
+)
 
 STARTED = re.compile(r"started (\d+) runner processes: pids ([\d ]+)")
 

@@ -92,7 +92,8 @@ impl Inlet {
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("inlet already finished"))?;
         let s = &self.shared;
-        s.expected.store(expected.unwrap_or(UNKNOWN), Ordering::Relaxed);
+        s.expected
+            .store(expected.unwrap_or(UNKNOWN), Ordering::Relaxed);
         s.quiet.store(quiet_ms, Ordering::Relaxed);
         s.stop.store(true, Ordering::Release);
         let deadline = Instant::now() + Duration::from_millis(max_ms);
