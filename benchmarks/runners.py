@@ -17,6 +17,7 @@ process waited for: `--runners=N`'s runner processes, each hand-started componen
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,8 +59,23 @@ def _timed(cmd, folder, name, env):
     log = open(folder / f"{name}.log", "w")
     stats = folder / f"{name}.time"
     return subprocess.Popen(
-        ["/usr/bin/time", "-o", str(stats), "-f", "%U %S", *cmd], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT
+        ["/usr/bin/time", "-o", str(stats), "-f", "%U %S", *cmd],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+
+
+def _signal(proc, signum):
+    """Signals the mite process under GNU time (time neither passes signals on nor survives
+    SIGINT itself, and then writes no figures)."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        for pid in children:
+            os.kill(int(pid), signum)
+    except (FileNotFoundError, ProcessLookupError):
+        pass
 
 
 def _cpu(folder):
@@ -77,14 +93,45 @@ def _result(folder):
     return requests, last - first, cpu
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid):
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _cpu_of(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
 def local(mite, runners, url, seconds, volume):
-    """`mite scenario test --runners=N`: everything in one command."""
+    """`mite scenario test --runners=N`: everything in one command. The parent's and the runner
+    processes' own CPU are sampled from /proc every 0.1 s (the last sample before each exits)."""
     folder, env = _folder(url, seconds, volume)
     cmd = [mite, "scenario", "test", "bench_scenarios:http", f"--runners={runners}", "--hide-constant-logs", *COMMON]
     proc = _timed(cmd, folder, "local", env)
-    if proc.wait(seconds + 120) != 0:
+    last = {}
+    parent = None
+    while proc.poll() is None:
+        time.sleep(0.1)
+        parent = parent or next(iter(_children(proc.pid)), None)
+        if parent is None:
+            continue
+        for pid in (parent, *_children(parent)):
+            cpu = _cpu_of(pid)
+            if cpu is not None:
+                last[pid] = cpu
+    if proc.returncode != 0:
         raise SystemExit(f"{cmd} exited {proc.returncode}: {(folder / 'local.log').read_text()[-2000:]}")
-    return _result(folder)
+    parent_cpu = last.pop(parent, 0.0)
+    return (*_result(folder), parent_cpu, sum(last.values()))
 
 
 def distributed(mite, runners, url, seconds, volume):
@@ -95,7 +142,7 @@ def distributed(mite, runners, url, seconds, volume):
         _timed([mite, "duplicator", f"--message-socket={msg}", out, *COMMON], folder, "duplicator", env),
         _timed([mite, "collector", f"--collector-socket={out}", "--collector-roll=100000000"], folder, "collector", env),
     ]
-    time.sleep(1.5)  # the collector connects before any message is sent
+    time.sleep(3.0)  # the collector connects before any message is sent (a loaded host is slow)
     controller = _timed(
         [mite, "controller", "bench_scenarios:http", f"--controller-socket={ctl}", f"--message-socket={msg}", *COMMON],
         folder,
@@ -113,18 +160,18 @@ def distributed(mite, runners, url, seconds, volume):
     finally:
         for p in (*workers, controller):
             if p.poll() is None:
-                p.kill()
+                _signal(p, signal.SIGKILL)
                 p.wait()
         time.sleep(2.0)  # the collector takes the last frames
         for p in services:
-            p.send_signal(2)
+            _signal(p, signal.SIGINT)
         for p in services:
             try:
                 p.wait(20)
             except subprocess.TimeoutExpired:
-                p.kill()
+                _signal(p, signal.SIGKILL)
                 p.wait()
-    return _result(folder)
+    return (*_result(folder), None, None)
 
 
 def main():
@@ -151,18 +198,24 @@ def main():
         time.sleep(0.5)
         for r in range(args.repeat):
             for name, how, mite, runners in configs:
-                n, span, cpu = how(os.path.abspath(os.path.expanduser(mite)), runners, url, args.seconds, args.volume)
+                n, span, cpu, parent, children = how(
+                    os.path.abspath(os.path.expanduser(mite)), runners, url, args.seconds, args.volume
+                )
                 rate = n / span if span > 0 else 0.0
-                rows.append((r + 1, name, n, span, rate, cpu))
+                rows.append((r + 1, name, n, span, rate, cpu, parent, children))
                 print(f"round {r + 1} {name:40} {n:>8} requests / {span:6.2f}s = {rate:>8.0f}/s, cpu {cpu:.1f}s", file=sys.stderr)
     finally:
         target.terminate()
         target.wait()
-    print("| round | configuration | requests | span (s) | requests/s | CPU s (all mite processes) | CPU µs / request |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for r, name, n, span, rate, cpu in rows:
+    print(
+        "| round | configuration | requests | span (s) | requests/s | CPU s (all mite processes) "
+        "| CPU µs / request | of which: parent / runner processes (sampled) |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r, name, n, span, rate, cpu, parent, children in rows:
         per = cpu / n * 1e6 if n else 0.0
-        print(f"| {r} | {name} | {n:,} | {span:.2f} | {rate:,.0f} | {cpu:.1f} | {per:.0f} |")
+        split = "" if parent is None or not children or not n else f"{parent / n * 1e6:.0f} / {children / n * 1e6:.0f}"
+        print(f"| {r} | {name} | {n:,} | {span:.2f} | {rate:,.0f} | {cpu:.1f} | {per:.0f} | {split} |")
 
 
 if __name__ == "__main__":
