@@ -96,6 +96,7 @@ class RunnerProcesses:
         self.exit_code = None  # the --debugging post-mortem's (not offered with children)
         self._lock = asyncio.Lock()
         self._stop_deadline = None
+        self._obeyed = set()  # exit statuses of a child that obeyed a stop signal passed on
         self._pool = ThreadPoolExecutor(max_workers=number, thread_name_prefix="mite-runners")
 
     def _argv(self, socket):
@@ -167,6 +168,12 @@ class RunnerProcesses:
         status = child.proc.returncode
         if status == 0 and child.said_bye:
             return
+        if status in self._obeyed:
+            # Stopped by the signal passed on to it (before it could say bye, if it was still
+            # starting): not a death.
+            if child.runner_id is not None and not child.said_bye:
+                self.controller.bye(child.runner_id)
+            return
         line = f"runner process {child.number} (pid {child.proc.pid}) {_describe(status)}"
         if not child.said_bye:
             line += " before the end of the run"
@@ -197,10 +204,14 @@ class RunnerProcesses:
         return _PassOn(self, loop, interrupted)
 
     def pass_on(self, signum):
+        self._obeyed.update((0, 128 + int(signum), -int(signum), -int(signal.SIGTERM)))
         for child in self.children:
             if not child.ended and child.proc.poll() is None:
+                # A child that has not said hello yet may still be importing, before its own
+                # handlers: SIGTERM ends it quietly (SIGINT would print a KeyboardInterrupt).
+                sent = signum if child.runner_id is not None else signal.SIGTERM
                 try:
-                    child.proc.send_signal(signum)
+                    child.proc.send_signal(sent)
                 except ProcessLookupError:
                     pass
         if self._stop_deadline is None:
