@@ -71,7 +71,7 @@ pub(crate) fn check(opts: &[(String, OptValue)]) -> Result<(), String> {
                     _ => Some(format!("a whole number of at least {min}")),
                 }
             }
-            Check::CountOrAuto => (value != "auto" && !whole(value).is_some_and(|n| n >= 1))
+            Check::CountOrAuto => (value != "auto" && whole(value).is_none_or(|n| n < 1))
                 .then(|| "a whole number of at least 1, or auto".to_string()),
             Check::Seconds => match value.parse::<f64>() {
                 Ok(s) if s.is_finite() && s >= 0.0 => None,
