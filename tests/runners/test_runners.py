@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -149,6 +150,7 @@ def test_a_runner_that_dies_is_reported_once_and_the_other_carries_on(tmp_path, 
     try:
         assert wait_for(lambda: target.count >= 20, timeout=60)
         os.kill(pids[0], signal.SIGKILL)
+        killed_at = time.time()
         before = target.count
         # The other runner keeps sending requests after the death.
         assert wait_for(lambda: target.count >= before + 20, timeout=60)
@@ -165,7 +167,11 @@ def test_a_runner_that_dies_is_reported_once_and_the_other_carries_on(tmp_path, 
     assert len(deaths) == 2, stderr[-3000:]
     assert "mite: error: runner process" in stderr and "Traceback" not in stderr
     messages = _collector_messages(tmp_path / "collector_data")
-    assert len([m for m in messages if m["type"] == "http_metrics"]) == target.count
+    # What the killed runner had not yet sent is lost with it (its requests in flight, its last
+    # few milliseconds of messages); everything else arrived.
+    metrics = [m for m in messages if m["type"] == "http_metrics"]
+    assert len(metrics) <= target.count
+    assert len([m for m in metrics if m["time"] > killed_at]) >= 20
     # The dead runner's journeys went back to the volume: the survivor ran all 4 alone.
     reports = [m for m in messages if m["type"] == "controller_report" and m["num_runners"] == 1]
     assert any(sum(r["actual"].values()) == 4 for r in reports), reports[-3:]
