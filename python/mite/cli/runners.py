@@ -19,12 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-from .._native import Inlet, Socket
-from .._protocol import BYE, HELLO
-from ..utils import pack_msg
-from .control import Served, answer
+from .._native import Inlet
+from ..zmq import ControllerServer
+from .control import _Scenario
 from .graceful import GRACE_SECONDS, STOP_SIGNALS
 from .parent import PARENT_ENV, TOTALS_FD_ENV
 
@@ -91,13 +89,13 @@ class RunnerProcesses:
         self.dir = tempfile.mkdtemp(prefix="mite-runners-")
         self.inlet = Inlet(sink, f"ipc://{self.dir}/messages")
         self.children = []
-        self.served = Served()
+        # Scenario errors and "stop" answers, as `mite controller` has them.
+        self.scenario = _Scenario(controller)
         self.deaths = []
         self.exit_code = None  # the --debugging post-mortem's (not offered with children)
         self._lock = asyncio.Lock()
         self._stop_deadline = None
         self._obeyed = set()  # exit statuses of a child that obeyed a stop signal passed on
-        self._pool = ThreadPoolExecutor(max_workers=number, thread_name_prefix="mite-runners")
 
     def _argv(self, socket):
         argv = [sys.executable, "-m", "mite"]
@@ -112,7 +110,7 @@ class RunnerProcesses:
         started a process)."""
         for n in range(1, self.number + 1):
             address = f"ipc://{self.dir}/controller-{n}"
-            sock = Socket("REP", address, bind=True)
+            sock = ControllerServer(address)
             read_end, write_end = os.pipe()
             env = {**os.environ, PARENT_ENV: str(os.getpid()), TOTALS_FD_ENV: str(write_end)}
             try:
@@ -141,18 +139,7 @@ class RunnerProcesses:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, child):
-        loop = asyncio.get_running_loop()
-        while not child.ended:
-            raw = await loop.run_in_executor(self._pool, child.sock.recv, 200)
-            if raw is None:
-                continue
-            async with self._lock:
-                kind, reply = await answer(self.controller, raw, self.served)
-            if kind == HELLO and reply is not None:
-                child.runner_id = reply[0]
-            elif kind == BYE:
-                child.said_bye = True
-            child.sock.send(pack_msg(reply))
+        await child.sock.run(_ChildController(self.scenario, child, self._lock), lambda: child.ended)
 
     async def _watch(self):
         while not all(c.ended for c in self.children):
@@ -204,6 +191,7 @@ class RunnerProcesses:
         return _PassOn(self, loop, interrupted)
 
     def pass_on(self, signum):
+        self.scenario.stopping = True
         self._obeyed.update((0, 128 + int(signum), -int(signum), -int(signal.SIGTERM)))
         for child in self.children:
             if not child.ended and child.proc.poll() is None:
@@ -230,8 +218,7 @@ class RunnerProcesses:
                 child.ended = True
                 child.read_totals()
         for child in self.children:
-            child.sock.close(0)
-        self._pool.shutdown(wait=True)
+            child.sock.close()
         totals = [c.totals for c in self.children]
         # Every child said how many frames it forwarded: wait for exactly those. Otherwise (a
         # child died) wait until the socket has been quiet a while.
@@ -250,6 +237,28 @@ class RunnerProcesses:
                 child.proc.kill()
             child.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class _ChildController:
+    """The controller as one child's socket sees it: which runner id the child holds and whether
+    it said bye; work requests from all children one at a time (mite's controller answers one
+    request at a time, and `request_work` awaits datapool checkouts)."""
+
+    def __init__(self, scenario, child, lock):
+        self.scenario, self.child, self.lock = scenario, child, lock
+
+    def hello(self):
+        reply = self.scenario.hello()
+        self.child.runner_id = reply[0]
+        return reply
+
+    async def request_work(self, *content):
+        async with self.lock:
+            return await self.scenario.request_work(*content)
+
+    def bye(self, runner_id):
+        self.child.said_bye = True
+        return self.scenario.bye(runner_id)
 
 
 class _PassOn:

@@ -243,7 +243,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         if processes is not None:
             # Children reaped and their last frames taken in before the last report.
             processes.finish()
-            failure = failure or processes.served.failure
+            failure = failure or processes.scenario.failure
         try:
             controller.report(sink.send)
         except ScenarioError as e:
