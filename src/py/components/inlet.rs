@@ -40,7 +40,7 @@ impl Inlet {
         let t = Transport::new();
         let sock = t
             .socket(zmq::SocketType::PULL, &address, Role::Bind)
-            .map_err(PyOSError::new_err)?;
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             expected: AtomicU64::new(UNKNOWN),
@@ -109,7 +109,7 @@ impl Inlet {
         });
         let counts = counts
             .map_err(|_| PyRuntimeError::new_err("the inlet thread panicked"))?
-            .map_err(PyOSError::new_err)?;
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
         let d = PyDict::new(py);
         d.set_item("received", counts.received)?;
         d.set_item("forwarded", counts.forwarded)?;
