@@ -75,7 +75,7 @@ def _rust_table(text, name):
     """A `const NAME: ... = &[...];` table of docopt_cases.rs as Python data."""
     match = re.search(rf"const {name}: [^=]+= (&\[.*?\n\]);", text, re.S)
     assert match, f"no table {name} in docopt_cases.rs"
-    body = match.group(1)
+    body = re.sub(r"^\s*//[^\n]*\n", "", match.group(1), flags=re.M)
     body = re.sub(r"\bB\(true\)", "True", body)
     body = re.sub(r"\bB\(false\)", "False", body)
     body = re.sub(r"\bS\((\"(?:[^\"\\]|\\.)*\")\)", r"\1", body)
@@ -103,11 +103,12 @@ json.dump(out, sys.stdout)
 
 
 # Ours (docs/RESULTS.md): keys the reference's map lacks, and the help lines that add them.
-OUR_KEYS = {"--html-report", "--json-summary", "--threshold", "report", "COLLECTOR_DIR"}
+OUR_KEYS = {"--html-report", "--json-summary", "--threshold", "report", "COLLECTOR_DIR", "--runners"}
 OUR_HELP_LINES = ("--json-summary=", "--html-report=", "--threshold=EXPR  ", "COLLECTOR_DIR", "    EXPR  ")
 
 
 def _without_our_additions(help_text):
+    help_text = re.sub(r" \[--runners=RUNNERS\]|\n    --runners=RUNNERS +Runner processes [^\n]*", "", help_text)
     return "".join(
         line.replace(" [--threshold=EXPR]...", "")
         for line in help_text.splitlines(keepends=True)
@@ -118,8 +119,10 @@ def _without_our_additions(help_text):
 def test_the_docopt_tables_are_what_docopt_gives_on_the_reference():
     text = (ROOT / "src" / "cli" / "docopt_cases.rs").read_text()
     baseline = {k: v for k, v in _rust_table(text, "BASELINE") if k not in OUR_KEYS}
-    accepted = _rust_table(text, "ACCEPTED")
-    rejected = _rust_table(text, "REJECTED")
+    # Cases of options beyond mite 2.11 (`--runners`, the results' options) are ours alone.
+    ours = OUR_KEYS | {"--runners=2", "report"}
+    accepted = [c for c in _rust_table(text, "ACCEPTED") if not any(a in ours for a in c[0])]
+    rejected = [a for a in _rust_table(text, "REJECTED") if not any(x.split("=")[0] in ours for x in a)]
     helps = _rust_table(text, "HELP")
     argvs = [list(a) for a, _ in accepted] + [list(a) for a in rejected] + [list(a) for a in helps]
     proc = subprocess.run([str(REFERENCE_PYTHON), "-c", _DOCOPT], input=json.dumps(argvs),

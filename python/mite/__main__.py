@@ -1,8 +1,8 @@
 """Mite Load Test Framework.
 
 Usage:
-    mite [options] scenario test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--threshold=EXPR]... SCENARIO_SPEC
-    mite [options] journey test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--threshold=EXPR]... JOURNEY_SPEC [DATAPOOL_SPEC]
+    mite [options] scenario test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--runners=RUNNERS] [--threshold=EXPR]... SCENARIO_SPEC
+    mite [options] journey test [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--memory-tracing] [--influxdb=N] [--runners=RUNNERS] [--threshold=EXPR]... JOURNEY_SPEC [DATAPOOL_SPEC]
     mite [options] journey run [--add-to-config=NEW_VALUE]... [--message-processors=PROCESSORS] [--threshold=EXPR]... JOURNEY_SPEC [DATAPOOL_SPEC]
     mite [options] controller SCENARIO_SPEC [--message-socket=SOCKET] [--controller-socket=SOCKET] [--logging-webhook=URL] [--add-to-config=NEW_VALUE]...
     mite [options] runner [--message-socket=SOCKET] [--controller-socket=SOCKET]
@@ -72,6 +72,7 @@ Options:
     --max-loop-delay=SECONDS                                Runner internal loop delay maximum [default: 1]
     --min-loop-delay=SECONDS                                Runner internal loop delay minimum [default: 0]
     --runner-max-journeys=NUMBER                            Max number of concurrent journeys a runner can run
+    --runners=RUNNERS                                       Runner processes for scenario test and journey test: a number, or auto for one per core [default: 1]
     --controller-socket=SOCKET                              Controller socket [default: tcp://127.0.0.1:14301]
     --message-socket=SOCKET                                 Message socket [default: tcp://127.0.0.1:14302]
     --collector-socket=SOCKET                               Socket [default: tcp://127.0.0.1:14303]

@@ -27,6 +27,7 @@ from .common import (
     check_scenarios,
 )
 from .graceful import GRACE_SECONDS, STOP_SIGNALS, GracefulStop
+from .parent import follow_parent, tell_parent
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,7 @@ async def _runner_main(runner, transport):
 
 
 def runner(opts):
+    follow_parent()
     pipeline = _forwarding_pipeline(opts["--message-socket"])
     sink = pipeline.sink
     transport = RunnerTransport(opts["--controller-socket"], timeout=CONTROLLER_TIMEOUT, grace=GRACE_SECONDS)
@@ -255,7 +257,9 @@ def runner(opts):
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         transport.close()
-        _log_totals("runner", pipeline.finish(report=False))
+        totals = pipeline.finish(report=False)
+        _log_totals("runner", totals)
+        tell_parent(totals)
     if failure:
         print(f"mite: error: {failure}", file=sys.stderr)
         return 1
