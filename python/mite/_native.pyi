@@ -104,7 +104,9 @@ class LocalPipeline:
         tap: bool = False,
         keep_samples: bool = False,
         forward: str | None = None,
+        progress: bool = False,
     ) -> None: ...
+    def write_stderr(self, text: str) -> None: ...
     def finish(
         self,
         *,

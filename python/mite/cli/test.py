@@ -16,6 +16,7 @@ from ..logoutput import NATIVE
 from ..scenario import ScenarioError
 from ..utils import spec_import
 from ..volume_model import oneshot_vm
+from . import progress
 from .common import (
     UsageError,
     _create_config_manager,
@@ -186,6 +187,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         scenario_manager.add_scenario(journey_spec, datapool, volume_model)
     controller = Controller(test_name, scenario_manager, config_manager)
     native, python_specs = _processor_specs(opts)
+    show_progress = progress.wanted(opts)
     pipeline = LocalPipeline(
         collector_dir=opts.get("--collector-dir") or "collector_data",
         collector_roll=int(opts.get("--collector-roll") or 100000),
@@ -199,13 +201,16 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         # Python consumers read frames on the loop thread; only then are frames kept for them.
         tap=bool(python_specs or opts.get("--collector-filter") or opts.get("--influxdb")),
         keep_samples=bool(opts.get("--report")),
+        progress=show_progress,
     )
+    routed = progress.route_lines(pipeline) if show_progress else None
     sink = pipeline.sink
     _SENDER.bind(sink)
     try:
         stage = _PythonStage(opts, python_specs, sink)
     except BaseException:
         pipeline.finish(report=False)
+        progress.unroute(routed)
         raise
     runner = _create_runner(opts, DirectRunnerTransport(controller), sink)
     loop = _new_loop()
@@ -243,6 +248,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         stddev_req_sec=int(opts["--standard-deviation-req-sec-threshold"]),
         percentiles=_percentiles(opts["--benchmark-percentiles"]),
     )
+    progress.unroute(routed)
     logger.debug("message totals: %s", result)
     if result["report"]:
         sys.stdout.write(result["report"])
