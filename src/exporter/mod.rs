@@ -3,6 +3,7 @@
 mod guard;
 mod http;
 mod model;
+mod quantiles;
 mod service;
 mod text;
 

@@ -55,7 +55,7 @@ impl<T> Serieses<T> {
         }
     }
 
-    fn entry(&mut self, key: &Value, make: impl FnOnce() -> T) -> &mut T {
+    pub fn entry(&mut self, key: &Value, make: impl FnOnce() -> T) -> &mut T {
         let bytes = encode_value(key);
         let i = *self.index.entry(bytes).or_insert_with(|| {
             let values = match key {
@@ -86,6 +86,8 @@ pub enum Metric {
         bin_counts: Serieses<Vec<Val>>,
         sums: Serieses<Val>,
         totals: Serieses<Val>,
+        /// Merged HDR snapshots (`exporter::quantiles`), from our stats only.
+        hdr: Serieses<hdrhistogram::Histogram<u64>>,
     },
 }
 
@@ -110,6 +112,8 @@ fn pairs(v: Option<&Value>) -> &[(Value, Value)] {
 #[derive(Default)]
 pub struct Model {
     pub stats: Vec<Stat>,
+    /// HDR snapshots skipped as malformed.
+    pub bad_snapshots: u64,
 }
 
 impl Model {
@@ -162,6 +166,7 @@ impl Model {
                         bin_counts: Serieses::new(),
                         sums: Serieses::new(),
                         totals: Serieses::new(),
+                        hdr: Serieses::new(),
                     },
                     _ => return Merged::NotDumps,
                 };
@@ -176,12 +181,15 @@ impl Model {
                 });
                 // The first dump seeds the values as they are (mite 2.11 builds its
                 // defaultdict from it); later ones go through the update rules below.
-                return match seed(self.stats.last_mut().expect("just pushed"), m) {
+                let stat = self.stats.last_mut().expect("just pushed");
+                self.bad_snapshots += merge_snapshots(stat, m);
+                return match seed(stat, m) {
                     true => Merged::Ok,
                     false => Merged::NotDumps,
                 };
             }
         };
+        self.bad_snapshots += merge_snapshots(&mut self.stats[pos], m);
         update(&mut self.stats[pos], m);
         Merged::Ok
     }
@@ -211,6 +219,13 @@ pub fn label_name(n: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn merge_snapshots(stat: &mut Stat, m: &[(Value, Value)]) -> u64 {
+    match &mut stat.metric {
+        Metric::Histogram { hdr, .. } => super::quantiles::merge(hdr, field(m, "hdr")),
+        _ => 0,
+    }
 }
 
 fn seed(stat: &mut Stat, m: &[(Value, Value)]) -> bool {
@@ -261,6 +276,7 @@ fn update(stat: &mut Stat, m: &[(Value, Value)]) {
             bin_counts,
             sums,
             totals,
+            ..
         } => {
             for (k, v) in pairs(field(m, "total_counts")) {
                 totals.entry(k, || Val::Num(Num::Int(0))).add(v);
