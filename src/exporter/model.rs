@@ -55,7 +55,7 @@ impl<T> Serieses<T> {
         }
     }
 
-    pub fn entry(&mut self, key: &Value, make: impl FnOnce() -> T) -> &mut T {
+    fn entry(&mut self, key: &Value, make: impl FnOnce() -> T) -> &mut T {
         let bytes = encode_value(key);
         let i = *self.index.entry(bytes).or_insert_with(|| {
             let values = match key {
@@ -87,7 +87,7 @@ pub enum Metric {
         sums: Serieses<Val>,
         totals: Serieses<Val>,
         /// Merged HDR snapshots (`exporter::quantiles`), from our stats only.
-        hdr: Serieses<hdrhistogram::Histogram<u64>>,
+        hdr: Box<Serieses<hdrhistogram::Histogram<u64>>>,
     },
 }
 
@@ -166,7 +166,7 @@ impl Model {
                         bin_counts: Serieses::new(),
                         sums: Serieses::new(),
                         totals: Serieses::new(),
-                        hdr: Serieses::new(),
+                        hdr: Box::new(Serieses::new()),
                     },
                     _ => return Merged::NotDumps,
                 };
@@ -221,11 +221,23 @@ pub fn label_name(n: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Adds a histogram dump's HDR snapshots (`exporter::quantiles`); returns how many were bad.
 fn merge_snapshots(stat: &mut Stat, m: &[(Value, Value)]) -> u64 {
-    match &mut stat.metric {
-        Metric::Histogram { hdr, .. } => super::quantiles::merge(hdr, field(m, "hdr")),
-        _ => 0,
+    let Metric::Histogram { hdr, .. } = &mut stat.metric else {
+        return 0;
+    };
+    // Decoded before a series is made, so a bad snapshot leaves no empty series behind.
+    let (snapshots, mut bad) = super::quantiles::decode(field(m, "hdr"));
+    for (key, h) in snapshots {
+        if hdr
+            .entry(key, crate::stats::hdr::new_histogram)
+            .add(&h)
+            .is_err()
+        {
+            bad += 1;
+        }
     }
+    bad
 }
 
 fn seed(stat: &mut Stat, m: &[(Value, Value)]) -> bool {

@@ -3,7 +3,6 @@
 use hdrhistogram::Histogram;
 use rmpv::Value;
 
-use super::model::Serieses;
 use crate::log_throttled;
 use crate::report::log::Level;
 use crate::stats::hdr;
@@ -11,29 +10,27 @@ use crate::stats::hdr;
 /// The quantiles shown for every label tuple.
 pub const QUANTILES: [f64; 6] = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 
-/// Merges the snapshots of a dump's `hdr` map (absent in mite 2.11's dumps: nothing to do);
-/// returns how many were skipped as malformed.
-pub fn merge(into: &mut Serieses<Histogram<u64>>, field: Option<&Value>) -> u64 {
-    let Some(field) = field else { return 0 };
+/// The snapshots of a dump's `hdr` map, decoded (absent in mite 2.11's dumps: none), and how
+/// many were skipped as malformed.
+pub fn decode(field: Option<&Value>) -> (Vec<(&Value, Histogram<u64>)>, u64) {
+    let Some(field) = field else {
+        return (Vec::new(), 0);
+    };
     let Some(pairs) = field.as_map() else {
-        return skipped("a dump's hdr field is not a map");
+        return (Vec::new(), skipped("a dump's hdr field is not a map"));
     };
     let mut bad = 0;
+    let mut out = Vec::with_capacity(pairs.len());
     for (key, snapshot) in pairs {
-        let result = match snapshot {
-            // Decoded before its series is made, so a bad one leaves no empty series behind.
-            Value::Binary(bytes) => hdr::decode(bytes).map_err(|e| e.to_string()).and_then(|h| {
-                into.entry(key, hdr::new_histogram)
-                    .add(&h)
-                    .map_err(|e| format!("an HDR snapshot that cannot be added: {e:?}"))
-            }),
-            _ => Err("an HDR snapshot is not bytes".to_string()),
-        };
-        if let Err(why) = result {
-            bad += skipped(&why);
+        match snapshot {
+            Value::Binary(bytes) => match hdr::decode(bytes) {
+                Ok(h) => out.push((key, h)),
+                Err(e) => bad += skipped(&e.to_string()),
+            },
+            _ => bad += skipped("an HDR snapshot is not bytes"),
         }
     }
-    bad
+    (out, bad)
 }
 
 fn skipped(why: &str) -> u64 {

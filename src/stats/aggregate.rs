@@ -15,7 +15,7 @@ enum State {
         sums: Table<Num>,
         totals: Table<i64>,
         /// HDR snapshots per label tuple, when asked for (`stats::hdr`).
-        hdr: Option<Table<hdrhistogram::Histogram<u64>>>,
+        hdr: Option<Box<Table<hdrhistogram::Histogram<u64>>>>,
     },
 }
 
@@ -89,7 +89,7 @@ impl Stat {
     /// Keeps HDR snapshots beside a histogram's bins (nothing for other kinds).
     pub fn with_hdr(mut self) -> Stat {
         if let State::Histogram { hdr, .. } = &mut self.state {
-            *hdr = Some(Table::new());
+            *hdr = Some(Box::new(Table::new()));
         }
         self
     }

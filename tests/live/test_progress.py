@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyte
 import pytest
+
 from helpers import MITE, clean_env, run_mite, write_module
 
 ROWS, COLS = 40, 400
