@@ -15,9 +15,11 @@ def _terminal(stream):
 
 
 def wanted(opts):
-    """On a terminal, unless `--hide-constant-logs` asks for today's lines and nothing else."""
+    """On a terminal, unless `--hide-constant-logs` asks for today's lines and nothing else, or
+    `--debugging` may open the debugger's prompt on it."""
     return (
         not opts.get("--hide-constant-logs")
+        and not opts.get("--debugging")
         and _terminal(sys.stderr)
         and os.environ.get("TERM", "") != "dumb"
     )
