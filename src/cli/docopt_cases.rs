@@ -127,6 +127,8 @@ const BASELINE: &[(&str, V)] = &[
     ("--recorder-socket", S("tcp://127.0.0.1:14306")),
     ("--report", B(false)),
     ("--runner-max-journeys", N),
+    // Beyond mite 2.11 (not in its docstring): runner processes of a local run.
+    ("--runners", S("1")),
     ("--sleep-time", S("1")),
     ("--spawn-rate", S("1000")),
     ("--standard-deviation-req-sec-threshold", S("0")),
@@ -224,6 +226,9 @@ const ACCEPTED: &[Case] = &[
     (&["journey", "--volume=3", "run", "j"], &[("--volume", S("3")), ("JOURNEY_SPEC", S("j")), ("journey", B(true)), ("run", B(true))]),
     (&["runner", "--config", "-h"], &[("--config", S("-h")), ("runner", B(true))]),
     (&["scenario", "--report", "test", "--log-level", "INFO", "x", "--memory-tracing"], &[("--memory-tracing", B(true)), ("--report", B(true)), ("SCENARIO_SPEC", S("x")), ("scenario", B(true)), ("test", B(true))]),
+    // Beyond mite 2.11: --runners on scenario test and journey test, before or after the words.
+    (&["scenario", "test", "x", "--runners=2"], &[("--runners", S("2")), ("SCENARIO_SPEC", S("x")), ("scenario", B(true)), ("test", B(true))]),
+    (&["--runners", "auto", "journey", "test", "j", "dp"], &[("--runners", S("auto")), ("DATAPOOL_SPEC", S("dp")), ("JOURNEY_SPEC", S("j")), ("journey", B(true)), ("test", B(true))]),
     (&["--include-buckets", "--journey-logging", "--hide-constant-logs", "--report", "--debugging", "--exclude-working-directory", "uncat"], &[("--debugging", B(true)), ("--exclude-working-directory", B(true)), ("--hide-constant-logs", B(true)), ("--include-buckets", B(true)), ("--journey-logging", B(true)), ("--report", B(true)), ("uncat", B(true))]),
 ];
 
@@ -265,6 +270,10 @@ const REJECTED: &[&[&str]] = &[
     &["har", "--", "-in.har", "-out.py"],
     &["journey", "test", "j", "--", "--notanoption"],
     &["scenario", "test", "--", "x"],
+    // Beyond mite 2.11: --runners belongs to scenario test and journey test only.
+    &["journey", "run", "j", "--runners=2"],
+    &["runner", "--runners=2"],
+    &["--runners=2", "uncat"],
 ];
 
 #[rustfmt::skip]

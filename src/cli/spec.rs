@@ -86,6 +86,8 @@ pub(crate) const OPTIONS: &[OptSpec] = &[
     value("--max-loop-delay", Some("1")),
     value("--min-loop-delay", Some("0")),
     value("--runner-max-journeys", None),
+    // Beyond mite 2.11: runner processes of one local run (docs/COMPATIBILITY.md).
+    value("--runners", Some("1")),
     value("--controller-socket", Some("tcp://127.0.0.1:14301")),
     value("--message-socket", Some("tcp://127.0.0.1:14302")),
     value("--collector-socket", Some("tcp://127.0.0.1:14303")),
@@ -151,6 +153,7 @@ const TEST_OPTS: &[&str] = &[
     "--message-processors",
     "--memory-tracing",
     "--influxdb",
+    "--runners",
 ];
 const STATS_OPTS: &[&str] = &[
     "--stats-in-socket",

@@ -17,6 +17,8 @@ enum Check {
     Percentiles,
     LogLevel,
     WebAddress,
+    /// A whole number of at least 1, or `auto` (one per core): `--runners`, beyond mite 2.11.
+    CountOrAuto,
     /// `ZMQ`: the reference also took `nanomsg` when its package was installed; not offered here.
     Backend,
 }
@@ -28,6 +30,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("--min-loop-delay", Check::Seconds),
     ("--delay-start-seconds", Check::Seconds),
     ("--runner-max-journeys", Check::WholeOrEmpty(1)),
+    ("--runners", Check::CountOrAuto),
     ("--volume", Check::Whole(0)),
     ("--collector-roll", Check::Whole(1)),
     ("--max-errors-threshold", Check::Whole(0)),
@@ -68,6 +71,8 @@ pub(crate) fn check(opts: &[(String, OptValue)]) -> Result<(), String> {
                     _ => Some(format!("a whole number of at least {min}")),
                 }
             }
+            Check::CountOrAuto => (value != "auto" && whole(value).is_none_or(|n| n < 1))
+                .then(|| "a whole number of at least 1, or auto".to_string()),
             Check::Seconds => match value.parse::<f64>() {
                 Ok(s) if s.is_finite() && s >= 0.0 => None,
                 _ => Some("a number of seconds (0 or more)".to_string()),
@@ -159,6 +164,12 @@ mod tests {
             ("prometheus_exporter --web-address=h:70000", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got 'h:70000'"),
             ("prometheus_exporter --web-address=[::1", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got '[::1'"),
             ("prometheus_exporter --web-address=[::1]:", "--web-address expects HOST:PORT, [IPV6]:PORT or HOST, got '[::1]:'"),
+            ("scenario test s --runners=0", "--runners expects a whole number of at least 1, or auto, got '0'"),
+            ("scenario test s --runners=-1", "--runners expects a whole number of at least 1, or auto, got '-1'"),
+            ("journey test j --runners=two", "--runners expects a whole number of at least 1, or auto, got 'two'"),
+            ("journey test j --runners=Auto", "--runners expects a whole number of at least 1, or auto, got 'Auto'"),
+            ("journey test j --runners=1.5", "--runners expects a whole number of at least 1, or auto, got '1.5'"),
+            ("scenario test s --runners=", "--runners expects a whole number of at least 1, or auto, got ''"),
             ("runner --message-backend=nanomsg", "--message-backend=nanomsg is not available in this build; ZMQ is the only message backend"),
             ("uncat --message-backend=zmq", "--message-backend expects ZMQ, got 'zmq'"),
         ];
@@ -203,6 +214,13 @@ mod tests {
         ] {
             let inv = run(&format!("prometheus_exporter --web-address={address}"));
             assert_eq!(inv.str_opt("--web-address"), Some(address));
+        }
+        for (line, value) in [
+            ("scenario test s", "1"),
+            ("scenario test s --runners=4", "4"),
+            ("journey test j --runners=auto", "auto"),
+        ] {
+            assert_eq!(run(line).str_opt("--runners"), Some(value), "{line}");
         }
         assert_eq!(
             run("influxdb init --influxdb=").str_opt("--influxdb"),

@@ -26,6 +26,8 @@ from .common import (
     check_scenarios,
 )
 from .graceful import GracefulStop
+from .runners import EXIT_RUNNER_DIED, RunnerProcesses
+from .runners import count as runner_count
 
 LOG_FORMAT = "[%(asctime)s] <%(levelname)s> [%(name)s] [%(pathname)s:%(lineno)d %(funcName)s] %(message)s"
 STAGE_PERIOD = 0.1
@@ -168,7 +170,10 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
     # Taken here: in the call_later callback that cancels journeys, current_task() is None, and
     # cancelling this task would cancel the runner it awaits.
     main_task = asyncio.current_task()
-    stop = GracefulStop(loop, runner, [*helpers, run_task, main_task], logger, interrupted)
+    if isinstance(runner, RunnerProcesses):
+        stop = runner.signal_handler(loop, interrupted)
+    else:
+        stop = GracefulStop(loop, runner, [*helpers, run_task, main_task], logger, interrupted)
     stop.install()
     try:
         await run_task
@@ -180,7 +185,8 @@ async def _main(opts, controller, runner, stage, sink, interrupted):
 
 
 def test_scenarios(test_name, opts, scenarios, config_manager):
-    """Runs the scenarios to the end; returns the exit status."""
+    """Runs the scenarios to the end (in `--runners` processes when more than 1); returns the
+    exit status."""
     scenarios = check_scenarios(test_name, scenarios)
     scenario_manager = _create_scenario_manager(opts, config_manager)
     for journey_spec, datapool, volume_model in scenarios:
@@ -212,7 +218,12 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         pipeline.finish(report=False)
         progress.unroute(routed)
         raise
-    runner = _create_runner(opts, DirectRunnerTransport(controller), sink)
+    processes = None
+    number = runner_count(opts.get("--runners"))
+    if number > 1:
+        runner = processes = RunnerProcesses(opts, number, controller, sink)
+    else:
+        runner = _create_runner(opts, DirectRunnerTransport(controller), sink)
     loop = _new_loop()
     if opts.get("--debugging"):
         loop.set_debug(True)
@@ -222,6 +233,8 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     gc.collect()
     gc.freeze()
     try:
+        if processes is not None:
+            processes.start()
         loop.run_until_complete(_main(opts, controller, runner, stage, sink, interrupted))
     except (ScenarioError, TypeError) as e:
         failure = e
@@ -232,6 +245,10 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         if runner.exit_code is None:
             raise
     finally:
+        if processes is not None:
+            # Children reaped and their last frames taken in before the last report.
+            processes.finish()
+            failure = failure or processes.scenario.failure
         try:
             controller.report(sink.send)
         except ScenarioError as e:
@@ -266,6 +283,9 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         # A collector or recorder that lost messages fails the run, in one line.
         print(f"mite: error: {'; '.join(result['write_failures'])}", file=sys.stderr)
         return 1
+    if processes is not None and processes.deaths:
+        print(f"mite: error: {'; '.join(processes.deaths)}", file=sys.stderr)
+        return EXIT_RUNNER_DIED
     if interrupted:
         # The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
         return 128 + int(interrupted[0])
@@ -329,6 +349,8 @@ def _journey(opts, run_once):
 def run(opts):
     """`mite scenario test`, `mite journey test|run` (from `mite.cli.commands`); returns the exit
     status. Errors it lets out get their line and status there."""
+    if runner_count(opts.get("--runners")) > 1 and opts.get("--debugging"):
+        raise UsageError("--debugging needs the terminal, so it runs with --runners=1 only")
     if opts.get("scenario"):
         name, scenarios, config = _scenario_test(opts)
     else:
