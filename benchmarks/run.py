@@ -8,10 +8,12 @@ wrote (both implementations write the same files) and from the child's rusage.
 import argparse
 import glob
 import os
+import pty
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import msgpack
@@ -78,6 +80,34 @@ def count_messages(folder, kind="txn"):
     return journeys, messages, first, last
 
 
+# --progress: stderr is a pseudo-terminal (drained by a thread), so the live status area is drawn.
+PROGRESS = False
+
+
+def _run_on_a_terminal(cmd, cwd, env):
+    master, slave = pty.openpty()
+    tail = bytearray()
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            tail[:] = (tail + chunk)[-4000:]
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    proc.stderr = tail.decode(errors="replace")
+    return proc
+
+
 def run_once(mite, scenario, env_extra, extra_args=(), kind="txn"):
     folder = tempfile.mkdtemp(prefix="mite-bench-")
     shutil.copy(os.path.join(HERE, "bench_scenarios.py"), folder)
@@ -89,7 +119,11 @@ def run_once(mite, scenario, env_extra, extra_args=(), kind="txn"):
     cmd = ["/usr/bin/time", "-o", stats, "-f", "%U %S %M", mite, "scenario", "test",
            f"bench_scenarios:{scenario}", "--spawn-rate=100000000", "--hide-constant-logs",
            "--log-level=WARNING", *extra_args]
-    proc = subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if PROGRESS:
+        cmd.remove("--hide-constant-logs")
+        proc = _run_on_a_terminal(cmd, folder, {**env, "TERM": "xterm"})
+    else:
+        proc = subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.monotonic() - start
     if proc.returncode != 0:
         sys.exit(f"{mite} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -116,9 +150,16 @@ def main():
     ap.add_argument("--seconds", default="10")
     ap.add_argument("--http", action="store_true", help="also the HTTP benchmark (needs nginx and wrk)")
     ap.add_argument("--http-only", action="store_true", help="only the HTTP benchmark")
+    ap.add_argument("--before", help="another build of this mite to run beside (e.g. the previous one)")
+    ap.add_argument("--progress", action="store_true",
+                    help="stderr on a pseudo-terminal and no --hide-constant-logs: the live status area is drawn")
     args = ap.parse_args()
+    global PROGRESS
+    PROGRESS = args.progress
     # Absolute: every run starts in a fresh temporary folder.
     impls = [("mite 2.11.0", os.path.abspath(args.ref)), ("this mite", os.path.abspath(args.ours))]
+    if args.before:
+        impls.insert(1, ("before", os.path.abspath(args.before)))
     if args.http_only:
         http_section(impls, args)
         return
@@ -134,6 +175,8 @@ def main():
             best[name] = max(best.get(name, 0), rate)
             print(f"| {i + 1} | {name} | {r['journeys']} | {r['messages']} | {rate:,.0f} | {r['cpu']:.1f} |")
     print(f"\nbest of {args.repeat}: ratio {best['this mite'] / best['mite 2.11.0']:.1f}x\n")
+    if "before" in best:
+        print(f"this mite / before: {best['this mite'] / best['before']:.2f}x\n")
 
     if args.http:
         http_section(impls, args)
@@ -166,6 +209,8 @@ def http_section(impls, args):
                 per = r["cpu"] / max(r["journeys"], 1) * 1e6
                 print(f"| {i + 1} | {name} | {r['journeys']} | {rate:,.0f} | {r['cpu']:.1f} | {per:.0f} | {r['rss_mb']:.0f} |")
         print(f"\nbest of {args.repeat}: ratio {best['this mite'] / best['mite 2.11.0']:.1f}x\n")
+        if "before" in best:
+            print(f"this mite / before: {best['this mite'] / best['before']:.2f}x\n")
 
 
 if __name__ == "__main__":

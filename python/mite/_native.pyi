@@ -128,7 +128,9 @@ class LocalPipeline:
         keep_samples: bool = False,
         forward: str | None = None,
         record: bool = False,
+        progress: bool = False,
     ) -> None: ...
+    def write_stderr(self, text: str) -> None: ...
     def finish(
         self,
         *,

@@ -4,6 +4,7 @@ mod error;
 mod guard;
 mod http;
 mod model;
+mod quantiles;
 mod service;
 mod text;
 

@@ -86,6 +86,8 @@ pub enum Metric {
         bin_counts: Serieses<Vec<Val>>,
         sums: Serieses<Val>,
         totals: Serieses<Val>,
+        /// Merged HDR snapshots (`exporter::quantiles`), from our stats only.
+        hdr: Box<Serieses<hdrhistogram::Histogram<u64>>>,
     },
 }
 
@@ -110,6 +112,8 @@ fn pairs(v: Option<&Value>) -> &[(Value, Value)] {
 #[derive(Default)]
 pub struct Model {
     pub stats: Vec<Stat>,
+    /// HDR snapshots skipped as malformed.
+    pub bad_snapshots: u64,
 }
 
 impl Model {
@@ -162,6 +166,7 @@ impl Model {
                         bin_counts: Serieses::new(),
                         sums: Serieses::new(),
                         totals: Serieses::new(),
+                        hdr: Box::new(Serieses::new()),
                     },
                     _ => return Merged::NotDumps,
                 };
@@ -176,12 +181,15 @@ impl Model {
                 });
                 // The first dump seeds the values as they are (mite 2.11 builds its
                 // defaultdict from it); later ones go through the update rules below.
-                return match seed(self.stats.last_mut().expect("just pushed"), m) {
+                let stat = self.stats.last_mut().expect("just pushed");
+                self.bad_snapshots += merge_snapshots(stat, m);
+                return match seed(stat, m) {
                     true => Merged::Ok,
                     false => Merged::NotDumps,
                 };
             }
         };
+        self.bad_snapshots += merge_snapshots(&mut self.stats[pos], m);
         update(&mut self.stats[pos], m);
         Merged::Ok
     }
@@ -211,6 +219,25 @@ pub fn label_name(n: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Adds a histogram dump's HDR snapshots (`exporter::quantiles`); returns how many were bad.
+fn merge_snapshots(stat: &mut Stat, m: &[(Value, Value)]) -> u64 {
+    let Metric::Histogram { hdr, .. } = &mut stat.metric else {
+        return 0;
+    };
+    // Decoded before a series is made, so a bad snapshot leaves no empty series behind.
+    let (snapshots, mut bad) = super::quantiles::decode(field(m, "hdr"));
+    for (key, h) in snapshots {
+        if hdr
+            .entry(key, crate::stats::hdr::new_histogram)
+            .add(&h)
+            .is_err()
+        {
+            bad += 1;
+        }
+    }
+    bad
 }
 
 fn seed(stat: &mut Stat, m: &[(Value, Value)]) -> bool {
@@ -261,6 +288,7 @@ fn update(stat: &mut Stat, m: &[(Value, Value)]) {
             bin_counts,
             sums,
             totals,
+            ..
         } => {
             for (k, v) in pairs(field(m, "total_counts")) {
                 totals.entry(k, || Val::Num(Num::Int(0))).add(v);

@@ -9,8 +9,10 @@ use std::fmt::Write;
 use rmpv::Value;
 
 use super::model::{Metric, Model, Series, Val};
+use super::quantiles::QUANTILES;
 use crate::bus::float::py_float_repr;
 use crate::bus::pyfmt::py_str;
+use crate::stats::hdr;
 use crate::stats::Num;
 
 fn val_str(v: &Val) -> String {
@@ -122,6 +124,7 @@ fn simple_block(name: &str, kind: &str, labels: &[Value], items: &[Series<Val>])
 /// The whole `/metrics` body.
 pub fn render(model: &Model) -> String {
     let mut blocks = Vec::with_capacity(model.stats.len());
+    let mut quantile_blocks = Vec::new();
     for stat in &model.stats {
         let name = &stat.name;
         blocks.push(match &stat.metric {
@@ -132,7 +135,12 @@ pub fn render(model: &Model) -> String {
                 bin_counts,
                 sums,
                 totals,
+                hdr,
             } => {
+                if !hdr.items.is_empty() {
+                    // Its own family after the histogram's, so 2.11's block is unchanged.
+                    quantile_blocks.push(quantile_block(name, &stat.labels, &hdr.items));
+                }
                 let mut lines = vec![format!("# TYPE {name} histogram")];
                 let mut order: Vec<&Series<Val>> = sums.items.iter().collect();
                 order.sort_by(|a, b| seq_cmp(&a.key, &b.key));
@@ -166,8 +174,32 @@ pub fn render(model: &Model) -> String {
                 lines.join("\n")
             }
         });
+        blocks.append(&mut quantile_blocks);
     }
     blocks.join("\n\n")
+}
+
+/// `<name>_quantile{labels,quantile="0.99"} seconds`: exact percentiles from merged HDR
+/// snapshots, the highest value within 0.1% of the true one (docs/COMPATIBILITY.md).
+fn quantile_block(
+    name: &str,
+    labels: &[Value],
+    items: &[Series<hdrhistogram::Histogram<u64>>],
+) -> String {
+    let mut lines = vec![format!("# TYPE {name}_quantile gauge")];
+    let mut order: Vec<&Series<_>> = items.iter().collect();
+    order.sort_by(|a, b| seq_cmp(&a.key, &b.key));
+    for s in order {
+        let labels = label_text(labels, &s.key);
+        let sep = if labels.is_empty() { "" } else { "," };
+        for q in QUANTILES {
+            lines.push(format!(
+                "{name}_quantile{{{labels}{sep}quantile=\"{q}\"}} {}",
+                py_float_repr(hdr::quantile_seconds(&s.value, q))
+            ));
+        }
+    }
+    lines.join("\n")
 }
 
 #[cfg(test)]

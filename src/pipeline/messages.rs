@@ -29,6 +29,8 @@ impl Worker {
             );
         } else if msg_type == "error" || msg_type == "exception" {
             self.stats.error(now, f.journey);
+        } else if let (Some(p), "controller_report") = (self.stats.live.as_mut(), msg_type) {
+            p.controller_report(raw);
         } else if msg_type == "data_created" || msg_type == "purge_data" {
             self.record(raw, msg_type);
         } else if msg_type == "debug_console_message" {

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 
 use crate::log;
 use crate::report::log::Level;
+use crate::report::progress::Progress;
 
 pub use crate::results::message::REQUEST_TYPES;
 
@@ -16,6 +17,8 @@ pub struct ConsoleConfig {
     /// Keep every response time for the end report's exact percentiles (`--report`); without
     /// it memory stays flat however long the test runs.
     pub keep_samples: bool,
+    /// Draw the live status area (`report::progress`): local runs on a terminal.
+    pub progress: bool,
 }
 
 /// Count, mean and spread of a series without keeping it (Welford's method).
@@ -70,12 +73,15 @@ pub struct RequestStats {
     pub req_sec_max: f64,
     pub data_transferred: f64,
     error_journeys: BTreeMap<String, u64>,
+    /// The live status area, fed from the same calls (`report::progress`).
+    pub live: Option<Progress>,
 }
 
 impl RequestStats {
     /// Starts counting at `now`.
     pub fn new(cfg: ConsoleConfig, now: f64) -> Self {
         RequestStats {
+            live: cfg.progress.then(Progress::start),
             cfg,
             init_time: now,
             ..Default::default()
@@ -89,6 +95,9 @@ impl RequestStats {
         self.data_transferred += download_size;
         self.req_total += 1;
         self.req_recent += 1;
+        if let Some(p) = self.live.as_mut() {
+            p.request(total_time);
+        }
     }
 
     /// Counts one `error` or `exception` message.
@@ -96,6 +105,9 @@ impl RequestStats {
         self.period_start.get_or_insert(now);
         self.error_total += 1;
         self.error_recent += 1;
+        if let Some(p) = self.live.as_mut() {
+            p.error();
+        }
         if self.cfg.journey_logging {
             *self
                 .error_journeys
@@ -111,6 +123,9 @@ impl RequestStats {
 
     /// Closes the period if it is over; prints its lines when `print` is set.
     pub fn tick(&mut self, now: f64) {
+        if let Some(p) = self.live.as_mut() {
+            p.tick();
+        }
         if let Some(start) = self.period_start {
             if start + self.cfg.period_secs < now {
                 self.close_period(now, true);
@@ -120,6 +135,9 @@ impl RequestStats {
 
     /// Folds the last, partial period in, so the report covers the whole test.
     pub fn finish(&mut self, now: f64) {
+        if let Some(p) = self.live.take() {
+            p.finish();
+        }
         if self.period_start.is_some() && (self.req_recent > 0 || self.error_recent > 0) {
             self.close_period(now, false);
         }

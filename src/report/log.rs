@@ -1,5 +1,4 @@
 //! Log lines on stderr in the layout mite's Python logging uses, filtered by `--log-level`.
-use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -102,7 +101,7 @@ pub fn emit(level: Level, logger: &str, origin: Origin, msg: &str) {
         origin.func,
         msg
     );
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    super::progress::write_stderr(line.as_bytes());
 }
 
 /// `log!(Level::Info, "Http Stats", "print_output", "text {}", x)`

@@ -1,6 +1,7 @@
 //! One stat's running numbers between dumps, updated from messages with mite 2.11's semantics,
 //! and its dump encoded as Python's msgpack would encode the dict mite 2.11 builds.
 use super::canon;
+use super::hdr;
 use super::num::Num;
 use super::spec::{Kind, Message, Source, StatSpec, EMPTY};
 use super::table::Table;
@@ -13,6 +14,8 @@ enum State {
         bin_counts: Table<Vec<i64>>,
         sums: Table<Num>,
         totals: Table<i64>,
+        /// HDR snapshots per label tuple, when asked for (`stats::hdr`).
+        hdr: Option<Box<Table<hdrhistogram::Histogram<u64>>>>,
     },
 }
 
@@ -71,6 +74,7 @@ impl Stat {
                     bin_counts: Table::new(),
                     sums: Table::new(),
                     totals: Table::new(),
+                    hdr: None,
                 }
             }
         };
@@ -80,6 +84,14 @@ impl Stat {
             unusable: 0,
             key: Vec::new(),
         }
+    }
+
+    /// Keeps HDR snapshots beside a histogram's bins (nothing for other kinds).
+    pub fn with_hdr(mut self) -> Stat {
+        if let State::Histogram { hdr, .. } = &mut self.state {
+            *hdr = Some(Box::new(Table::new()));
+        }
+        self
     }
 
     pub fn spec(&self) -> &StatSpec {
@@ -164,6 +176,7 @@ impl Stat {
                 bin_counts,
                 sums,
                 totals,
+                hdr: snapshots,
             } => {
                 let Some(n) = Num::from_raw(value) else {
                     self.unusable += 1;
@@ -176,6 +189,9 @@ impl Stat {
                 *slot = slot.plus(n);
                 *totals.entry(key, || 0) += 1;
                 let x = n.as_f64();
+                if let Some(t) = snapshots {
+                    hdr::record(t.entry(key, hdr::new_histogram), x);
+                }
                 if let Some(first) = bins.iter().position(|b| x <= *b) {
                     let counts = bin_counts.entry(key, || vec![0; bins.len()]);
                     for c in &mut counts[first..] {
@@ -209,11 +225,17 @@ impl Stat {
                 bin_counts,
                 sums,
                 totals,
+                hdr: snapshots,
             } => {
                 let Kind::Histogram(bins) = &spec.kind else {
                     unreachable!("histogram state has histogram kind")
                 };
-                head(out, 7, "Histogram", &spec.name);
+                head(
+                    out,
+                    7 + u32::from(snapshots.is_some()),
+                    "Histogram",
+                    &spec.name,
+                );
                 write_str(out, "bin_counts");
                 table(out, bin_counts, |counts, out| {
                     array_header(counts.len(), out);
@@ -233,6 +255,14 @@ impl Stat {
                     let _ = rmp::encode::write_f64(out, *b);
                 }
                 labels(out, spec);
+                if let Some(t) = snapshots {
+                    // After mite 2.11's keys: a reader of those sees the same dump.
+                    write_str(out, "hdr");
+                    table(out, t, |h, out| {
+                        let _ = rmp::encode::write_bin(out, &hdr::encode(h));
+                    });
+                    t.clear();
+                }
                 bin_counts.clear();
                 sums.clear();
                 totals.clear();

@@ -3,6 +3,7 @@
 //! follows them (mite 2.11 dumps only when a later message arrives), and once more at shutdown.
 mod aggregate;
 mod canon;
+pub mod hdr;
 mod num;
 mod spec;
 mod table;
@@ -46,8 +47,17 @@ pub struct Aggregator {
 
 impl Aggregator {
     pub fn new(specs: Vec<StatSpec>, order: Vec<Slot>) -> Self {
+        Self::with_snapshots(specs, order, hdr::enabled())
+    }
+
+    /// With `hdr`, histogram stats also dump HDR snapshots (`stats::hdr`).
+    pub fn with_snapshots(specs: Vec<StatSpec>, order: Vec<Slot>, hdr: bool) -> Self {
+        let stat = |spec| match hdr {
+            true => Stat::new(spec).with_hdr(),
+            false => Stat::new(spec),
+        };
         Aggregator {
-            stats: specs.into_iter().map(Stat::new).collect(),
+            stats: specs.into_iter().map(stat).collect(),
             order,
         }
     }

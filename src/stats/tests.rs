@@ -222,3 +222,69 @@ fn a_map_as_a_label_value_is_refused_before_any_stat_counts_it() {
     let metrics = get(&dump.as_array().unwrap()[0], "metrics");
     assert_eq!(metrics.as_map().unwrap().len(), 1, "{metrics}");
 }
+
+#[test]
+fn histograms_ship_hdr_snapshots_after_2_11s_keys_when_asked() {
+    let hist = || {
+        spec(
+            "mite_http_response_time_seconds",
+            Kind::Histogram(vec![0.1, 1.0]),
+            &["http_metrics"],
+            &["transaction"],
+            fields(&["transaction"], Some("total_time")),
+        )
+    };
+    let msg = |txn: &str, t: f64| {
+        frame(&[
+            ("type", V::from("http_metrics")),
+            ("transaction", V::from(txn)),
+            ("total_time", V::F64(t)),
+        ])
+    };
+    let mut with = Aggregator::with_snapshots(vec![hist()], vec![Slot::Native(0)], true);
+    let mut without = Aggregator::with_snapshots(vec![hist()], vec![Slot::Native(0)], false);
+    for (txn, t) in [("a", 0.05), ("a", 0.5), ("b", 2.0)] {
+        assert_eq!(with.process(&msg(txn, t)), Verdict::Used);
+        assert_eq!(without.process(&msg(txn, t)), Verdict::Used);
+    }
+    let dump = decode(&with.dump(Vec::new()));
+    let stat = &dump.as_array().unwrap()[0];
+    let keys: Vec<&str> = stat
+        .as_map()
+        .unwrap()
+        .iter()
+        .map(|(k, _)| k.as_str().unwrap())
+        .collect();
+    let keys_2_11 = [
+        "type",
+        "name",
+        "bin_counts",
+        "sums",
+        "total_counts",
+        "bins",
+        "labels",
+    ];
+    assert_eq!(keys[..7], keys_2_11);
+    assert_eq!(keys[7..], ["hdr"]);
+    let snapshots = get(stat, "hdr").as_map().unwrap();
+    assert_eq!(snapshots.len(), 2);
+    let (key, bytes) = &snapshots[0];
+    assert_eq!(key, &V::Array(vec![V::from("a")]));
+    let h = hdr::decode(bytes.as_slice().unwrap()).unwrap();
+    assert_eq!(h.len(), 2);
+    assert!((hdr::quantile_seconds(&h, 1.0) - 0.5).abs() <= 0.5 * 0.001);
+    // Without snapshots the dump is mite 2.11's, key for key; the numbers are the same.
+    let plain = decode(&without.dump(Vec::new()));
+    let plain = &plain.as_array().unwrap()[0];
+    assert_eq!(plain.as_map().unwrap().len(), 7);
+    for k in keys_2_11 {
+        assert_eq!(get(plain, k), get(stat, k), "{k}");
+    }
+    // A dump starts the snapshots again, like the bins.
+    with.process(&msg("a", 0.2));
+    let next = decode(&with.dump(Vec::new()));
+    let snapshots = get(&next.as_array().unwrap()[0], "hdr").as_map().unwrap();
+    assert_eq!(snapshots.len(), 1);
+    let h = hdr::decode(snapshots[0].1.as_slice().unwrap()).unwrap();
+    assert_eq!(h.len(), 1);
+}

@@ -16,6 +16,7 @@ from ..logoutput import NATIVE
 from ..scenario import ScenarioError
 from ..utils import spec_import
 from ..volume_model import oneshot_vm
+from . import progress
 from .common import (
     UsageError,
     _create_config_manager,
@@ -194,6 +195,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         scenario_manager.add_scenario(journey_spec, datapool, volume_model)
     controller = Controller(test_name, scenario_manager, config_manager)
     native, python_specs = _processor_specs(opts)
+    show_progress = progress.wanted(opts)
     pipeline = LocalPipeline(
         collector_dir=opts.get("--collector-dir") or "collector_data",
         collector_roll=int(opts.get("--collector-roll") or 100000),
@@ -208,13 +210,16 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         tap=bool(python_specs or opts.get("--collector-filter") or opts.get("--influxdb")),
         # The run record's histograms give the report's percentiles: no sample list is kept.
         record=bool(opts.get("--report") or results is not None),
+        progress=show_progress,
     )
+    routed = progress.route_lines(pipeline) if show_progress else None
     sink = pipeline.sink
     _SENDER.bind(sink)
     try:
         stage = _PythonStage(opts, python_specs, sink)
     except BaseException:
         pipeline.finish(report=False)
+        progress.unroute(routed)
         raise
     processes = None
     number = runner_count(opts.get("--runners"))
@@ -264,6 +269,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
         percentiles=_percentiles(opts["--benchmark-percentiles"]),
         results=results,
     )
+    progress.unroute(routed)
     logger.debug("message totals: %s", result)
     if result["report"]:
         sys.stdout.write(result["report"])

@@ -84,7 +84,7 @@ impl LocalPipeline {
     #[pyo3(signature = (*, collector_dir=None, collector_roll=100000, collector_use_json=false,
         collector_filtered=false, recorder_dir=None, console=true, hide_constant_logs=false,
         journey_logging=false, log_messages=true, tap=false, keep_samples=false, forward=None,
-        record=false))]
+        record=false, progress=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -101,6 +101,7 @@ impl LocalPipeline {
         keep_samples: bool,
         forward: Option<String>,
         record: bool,
+        progress: bool,
     ) -> PyResult<Self> {
         let cfg = PipelineConfig {
             collector: collector_dir.map(|dir| CollectorConfig {
@@ -117,6 +118,7 @@ impl LocalPipeline {
                 journey_logging,
                 period_secs: 2.0,
                 keep_samples,
+                progress,
             },
             log_messages,
             record,
@@ -137,6 +139,11 @@ impl LocalPipeline {
     #[getter]
     fn sink(&self, py: Python<'_>) -> Py<MessageSink> {
         self.sink.clone_ref(py)
+    }
+
+    /// Writes `text` to stderr above the live status area (as is when there is none).
+    fn write_stderr(&self, py: Python<'_>, text: &str) {
+        py.detach(|| crate::report::progress::write_stderr(text.as_bytes()));
     }
 
     /// Stops the thread after it has handled everything sent; returns the report text (if asked),
