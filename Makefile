@@ -69,7 +69,7 @@ test-deps: $(PY) ## the Debian packages and Python libraries the test suite's re
 .PHONY: test
 test: dev ref-venv test-deps ## build, then run the Rust and Python tests
 	cargo test -q
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=30
 	# The HTTP suite against acurl 1.2.1 too, so its expectations stay those of the reference.
 	"$(MITE_REF_VENV)/bin/python" -m pytest -q -p no:cacheprovider --rootdir=tests/http -c /dev/null tests/http
 

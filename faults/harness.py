@@ -1,7 +1,9 @@
 """Processes, sockets, mounts and counts for the fault campaign and the hardening tests: start a
 `mite` component (ours or mite 2.11.0), feed it frames over ZeroMQ, read its `totals:` line."""
 
+import atexit
 import contextlib
+import ctypes
 import os
 import re
 import signal
@@ -43,6 +45,46 @@ def wait_for(predicate, timeout, what):
     raise TimeoutError(f"waited {timeout} s for {what}")
 
 
+# Every process started here that may still run; killed when the campaign ends by any means.
+LIVE = set()
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():  # runs in the child between fork and exec
+    # SIGKILL when the campaign's process dies, even by SIGKILL (no handler of ours runs then).
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def kill_all():
+    """Kills every process the campaign started that is still running."""
+    for proc in list(LIVE):
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+        LIVE.discard(proc)
+
+
+def _stopped_by(signum, frame):
+    # SystemExit unwinds the campaign's `finally` blocks (tmpfs mounts), then `atexit` kills.
+    raise SystemExit(128 + signum)
+
+
+def clean_up_on_exit():
+    """Kill the campaign's components when it exits, is interrupted or is terminated."""
+    atexit.register(kill_all)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stopped_by)
+
+
+def popen(argv, **kwargs):
+    """subprocess.Popen for a process the campaign owns: it dies with the campaign."""
+    proc = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)
+    LIVE.add(proc)
+    return proc
+
+
 class Component:
     """`mite ARGS` in `cwd`, stderr to a file; stopped with SIGINT (then SIGKILL) by `stop`."""
 
@@ -50,7 +92,7 @@ class Component:
         self.impl = impl
         self.log_path = Path(cwd) / f"{args[0]}-{impl}-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
+        self.proc = popen(
             [str(MITES[impl]), *args],
             cwd=cwd,
             stdout=subprocess.DEVNULL,

@@ -11,7 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import exposure
 import harness
+
+import deploy
 
 IMPLS = [i for i in ("ours", "ref") if harness.MITES[i].exists()]
 ROWS = []
@@ -150,6 +153,19 @@ def exporter_http(scratch):
         row("hostile HTTP to the exporter", impl, "-", "-", "-", "yes" if died else "no", note)
 
 
+def _settled(path, component, quiet=2.0, limit=60.0):
+    """Waits until `path` has not grown for `quiet` seconds (or the component died)."""
+    deadline = time.monotonic() + limit
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline and component.alive():
+        now_size = path.stat().st_size if path.exists() else 0
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
+
+
 def full_disk(scratch):
     for impl in IMPLS:
         address = harness.free_address()
@@ -157,11 +173,14 @@ def full_disk(scratch):
             c = harness.Component(["collector", f"--collector-socket={address}",
                                    f"--collector-dir={disk / 'out'}"], scratch, impl=impl)
             push = harness.Pusher(address, bind=True)
-            time.sleep(0.5 if impl == "ours" else 2.0)
+            # Both create `current` at start; on a loaded host mite 2.11 takes seconds to get there.
+            harness.wait_for(lambda disk=disk, c=c: (disk / "out" / "current").exists() or not c.alive(),
+                             60, "the collector to start")
+            time.sleep(0.5)
             sent = [harness.pack({"type": "filler", "i": i, "payload": "x" * 1000}) for i in range(3000)]
             push.send(sent)
             push.close()
-            time.sleep(3)
+            _settled(disk / "out" / "current", c)
             died = not c.alive()
             status = c.stop()
             log = c.stderr()
@@ -208,21 +227,37 @@ def killed_runner(scratch):
         for _ in range(5):
             address = harness.free_address()
             pull = harness.Puller(address)
-            subprocess.run([pythons[impl], "-c", CHILD_OURS if impl == "ours" else CHILD_REF,
-                            address, str(n)], timeout=60, cwd=scratch)
+            child = harness.popen([pythons[impl], "-c", CHILD_OURS if impl == "ours" else CHILD_REF,
+                                   address, str(n)], cwd=scratch)
+            child.wait(60)
             lost.append(n - len(pull.drain(1.0)))
             pull.close()
         row("runner's sender killed (SIGKILL) 20 ms after its last message, 5 times", impl,
             n * 5, n * 5 - sum(lost), sum(lost), "-", f"lost per run: {lost}")
 
 
+def deployment_faults(scratch):
+    deploy.deployment_faults(scratch, row, IMPLS)
+
+
+def hostile_names(scratch):
+    exposure.hostile_names(scratch, row, IMPLS)
+
+
+def default_binds(scratch):
+    exposure.default_binds(scratch, row, IMPLS)
+
+
 def main():
+    harness.clean_up_on_exit()
     scratch = Path(os.environ.get("FAULTS_SCRATCH") or "/tmp/mite-faults")
     subprocess.run(["rm", "-rf", str(scratch)], check=False)
     scratch.mkdir(parents=True)
     print(f"implementations: {', '.join(IMPLS)}; scratch: {scratch}", file=sys.stderr)
     only = os.environ.get("FAULTS_ONLY", "").split(",")
-    for experiment in (frame_floods, exporter_http, full_disk, killed_runner):
+    experiments = (frame_floods, exporter_http, full_disk, killed_runner, deployment_faults,
+                   hostile_names, default_binds)
+    for experiment in experiments:
         if only != [""] and experiment.__name__ not in only:
             continue
         print(f"{experiment.__name__} ...", file=sys.stderr, flush=True)

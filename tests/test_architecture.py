@@ -88,3 +88,19 @@ def test_a_stub_missing_a_method_fails(tmp_path):
     done = _run(STUBS, broken)
     assert done.returncode == 1
     assert "CurlEngine.drain is missing from the stub" in done.stderr
+
+
+def test_one_missing_extra_error_with_one_exit_status():
+    """Every optional library's absence is the same class, mapped to exit 1 in one place."""
+    import mite.otel
+    import mite_browser._extra
+    import mite_playwright._extra
+    import mite_selenium._extra
+    from mite._extras import MissingExtraError
+    from mite.cli.commands import EXIT_FAILURE, exit_status
+
+    for module in (mite.otel, mite_browser._extra, mite_playwright._extra, mite_selenium._extra):
+        assert module.MissingExtraError is MissingExtraError, module.__name__
+    err = MissingExtraError('x needs y, which is not installed: pip install "mite[y]"', name="y")
+    assert isinstance(err, ModuleNotFoundError)
+    assert exit_status(err) == EXIT_FAILURE == 1

@@ -458,18 +458,29 @@ PHASES = """
     from mite.scenario import StopVolumeModel
 
 
+    # Local runs share this module between the controller and the runner: the volume model ends
+    # the test once a journey has seen the second phase (on the first call: phase p0; on every
+    # later one: p1), however slowly the periods go by on a loaded machine.
+    SEEN = set()
+
+
     def scenario(config):
+        calls = []
+
         def vm(start, end):
-            if start >= 2:
+            if "p1" in SEEN or len(calls) > 60:  # a minute of periods: the config never came
                 raise StopVolumeModel
-            config.set("phase", f"p{start}")
+            calls.append(start)
+            config.set("phase", "p0" if len(calls) == 1 else "p1")
             return 1
 
         return [["phases:journey", None, vm]]
 
 
     async def journey(ctx):
-        ctx.send("phase", phase=ctx.config.get("phase"))
+        phase = ctx.config.get("phase")
+        ctx.send("phase", phase=phase)
+        SEEN.add(phase)
         await asyncio.sleep(0.1)
 """
 
@@ -1210,6 +1221,79 @@ def test_each_threshold_sets_the_exit_status(tmp_path, option, broken):
         assert proc.returncode == 1, proc.stderr[-3000:]
         assert len(lines) == 1 and lines[0].startswith("mite: test failed: "), lines
         assert broken in lines[0], lines
+
+
+TWO_RATES = """
+    import asyncio
+    from pathlib import Path
+
+
+    async def journey(ctx):
+        # 200 requests in the first period; one more only after that period was reported (the
+        # test touches `next` once the console printed it): two periods, two rates far apart.
+        for _ in range(200):
+            ctx.send("http_metrics", total_time=0.1, response_code=200, download_size=10.0)
+        for _ in range(2400):
+            if Path("next").exists():
+                break
+            await asyncio.sleep(0.05)
+        ctx.send("http_metrics", total_time=0.1, response_code=200, download_size=10.0)
+"""
+
+
+def run_past_a_report(folder, spec, argv, reported):
+    """`mite journey run SPEC ARGV` whose journey waits for a file `next`: touched once stderr
+    holds `reported` (a period's console output). Returns (exit status, stderr)."""
+    err_path = folder / "stderr.txt"
+    with open(err_path, "w") as err:
+        child = subprocess.Popen([str(MITE), "journey", "run", spec, *argv, *FAST], cwd=folder,
+                                 env=clean_env(), stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+        try:
+            seen = wait_for(lambda: reported in err_path.read_text(), timeout=120)
+            assert seen, err_path.read_text()[-3000:]
+            (folder / "next").touch()
+            child.wait(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    return child.returncode, err_path.read_text()
+
+
+def test_the_req_sec_threshold_breaks_on_rates_that_vary(tmp_path):
+    # statistics.stdev([200 / t1, 1 / t2]) with t1, t2 >= the 2 s period is at least ~70,
+    # however slow the machine; a threshold of 1 request per second breaks.
+    write_module(tmp_path, "tworates", TWO_RATES)
+    code, stderr = run_past_a_report(tmp_path, "tworates:journey",
+                                     ["--standard-deviation-req-sec-threshold=1"],
+                                     "Total> #Reqs:200 ")  # fmt: skip
+    assert code == 1, stderr[-3000:]
+    lines = mite_lines(stderr)
+    assert len(lines) == 1 and "Request per second exceeded: " in lines[0], lines
+    assert float(lines[0].rsplit(": ", 1)[1]) > 1
+
+
+ONE_ERROR = """
+    import asyncio
+    from pathlib import Path
+
+
+    async def journey(ctx):
+        ctx.send("error", message="on purpose")
+        for _ in range(2400):
+            if Path("next").exists():
+                break
+            await asyncio.sleep(0.05)
+"""
+
+
+def test_hide_constant_logs_leaves_only_the_journey_error_lines(tmp_path):
+    write_module(tmp_path, "oneerror", ONE_ERROR)
+    argv = ["--journey-logging", "--hide-constant-logs", "--max-errors-threshold=1"]
+    code, stderr = run_past_a_report(tmp_path, "oneerror:journey", argv, "Total errors for ")
+    assert code == 0, stderr[-3000:]
+    assert "Total errors for oneerror:journey :1" in stderr
+    assert "Total>" not in stderr and "Secs>" not in stderr, stderr[-3000:]
 
 
 @pytest.mark.parametrize("report, code", [(True, 1), (False, 0)])

@@ -7,8 +7,10 @@ from ._errors import UnavailableError
 __all__ = ["MissingExtraError", "require"]
 
 
-class MissingExtraError(ImportError, UnavailableError):
-    """An optional library is not installed; the message names the extra that installs it."""
+class MissingExtraError(ModuleNotFoundError, UnavailableError):
+    """An optional library is not installed; the message names the extra that installs it. The
+    one class for every extra (mite.otel, mite_websocket, mite_amqp, mite_selenium, ...): `mite`
+    prints it as one line and exits 1, as for any unusable server or library."""
 
 
 def require(module, extra):

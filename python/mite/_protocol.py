@@ -1,6 +1,6 @@
-"""The controller protocol and frame rules, in one place for every Python speaker of it
-(`mite.cli.control`, `mite.zmq`): mite 2.11's REQ/REP message kinds, and the frame limit the
-native components apply (`MITE_MAX_FRAME_BYTES`, read once natively)."""
+"""The controller protocol's frames: mite 2.11's REQ/REP message kinds and the frame limit the
+native components apply (`MITE_MAX_FRAME_BYTES`, read once natively). Its one speaker is
+`mite.zmq` (`RunnerTransport`, `ControllerServer`), which `mite controller`/`mite runner` use."""
 
 from ._native import max_frame_bytes
 from .utils import pack_msg, unpack_msg
@@ -35,7 +35,15 @@ def read_request(raw):
     kind, content = unpack_msg(raw)
     if kind not in KINDS:
         raise ValueError(f"unknown request type {kind!r}")
+    if kind == REQUEST_WORK and not (isinstance(content, tuple | list) and len(content) == 4):
+        raise ValueError(f"a work request holds {content!r}, not 4 fields")
     return kind, content
+
+
+def read_reply(raw):
+    """The controller's answer in a reply frame; FrameTooLarge for one over the limit."""
+    check_size(raw)
+    return unpack_msg(raw)
 
 
 __all__ = [
@@ -46,6 +54,7 @@ __all__ = [
     "REQUEST_WORK",
     "FrameTooLarge",
     "check_size",
+    "read_reply",
     "read_request",
     "request",
 ]

@@ -20,7 +20,15 @@ import threading
 import time
 
 from . import _native
-from ._protocol import BYE, HELLO, MAX_FRAME_BYTES, REQUEST_WORK
+from ._protocol import (
+    BYE,
+    HELLO,
+    MAX_FRAME_BYTES,
+    REQUEST_WORK,
+    FrameTooLarge,
+    read_reply,
+    read_request,
+)
 from .utils import pack_msg, unpack_msg
 
 __all__ = ["Sender", "Receiver", "Duplicator", "RunnerTransport", "ControllerServer"]
@@ -275,36 +283,84 @@ class Duplicator:
             sock.close(0)
 
 
-class RunnerTransport:
-    """The runner's side of the controller protocol: REQ connected to `socket_address`."""
+class ControllerGone(Exception):
+    """The controller did not answer in time (a `RunnerTransport` given a `timeout`), answered
+    with something that is not a reply, or the runner was told to stop while it waited."""
 
-    def __init__(self, socket_address, loop=None):
+
+class RunnerTransport:
+    """The runner's side of the controller protocol: REQ connected to `socket_address`.
+
+    As in 2.11, a reply is awaited as long as it takes (the wait is logged every 10 s). Beyond
+    2.11: with `timeout` (seconds), a work request or bye not answered in that time raises
+    ControllerGone (`hello` still waits: the controller may start after the runner); after
+    `interrupt()` (a stop signal), a wait for `hello` ends at once and any other wait within
+    `grace` seconds, with ControllerGone, so a runner whose controller is gone obeys SIGTERM."""
+
+    def __init__(self, socket_address, loop=None, *, timeout=None, grace=5.0):
         self._address = socket_address
         self._sock = _native.Socket("REQ", socket_address)
         self._worker = _Worker("mite.zmq.RunnerTransport")
+        self._timeout = timeout
+        self._grace = grace
+        self._interrupted = threading.Event()
+        self._interrupted_at = None
 
-    def _roundtrip(self, msg):
+    @property
+    def address(self):
+        return self._address
+
+    def interrupt(self):
+        """A stop signal arrived: waits for the controller end now (hello) or within `grace`."""
+        if self._interrupted_at is None:
+            self._interrupted_at = time.monotonic()
+        self._interrupted.set()
+
+    def _deadline(self, started, timeout):
+        ends = [] if timeout is None else [started + timeout]
+        if self._interrupted_at is not None:
+            # hello (no timeout) ends at once; each other call gets `grace` from the signal or
+            # from its own start, so a live controller still hears the last work request and bye.
+            ends.append(self._interrupted_at if timeout is None else max(started, self._interrupted_at) + self._grace)
+        return min(ends) if ends else None
+
+    def _roundtrip(self, msg, timeout, should_stop=None):
         self._sock.send(pack_msg(msg))
-        # As in 2.11 the reply is awaited as long as it takes; the wait is logged.
-        waited = 0
+        started = time.monotonic()
+        next_log = started + 10
+        waited = False
         while True:
-            raw = self._sock.recv(10_000)
+            deadline = self._deadline(started, timeout)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                if self._interrupted.is_set() and timeout is None:
+                    raise ControllerGone(f"stopped while waiting for the controller at {self._address}")
+                if self._interrupted.is_set() and now < started + timeout:
+                    raise ControllerGone(f"the controller at {self._address} did not answer within {self._grace:g} s of the stop signal; the runner stops")
+                raise ControllerGone(f"the controller at {self._address} did not answer for {timeout:g} s; the runner stops")
+            if should_stop is not None and should_stop():
+                raise ControllerGone(f"stopped while waiting for the controller at {self._address}")
+            wait = POLL_MS if deadline is None else max(1, min(POLL_MS, int((deadline - now) * 1000)))
+            raw = self._sock.recv(wait)
             if raw is not None:
                 break
-            waited += 10
-            logger.info("waited %d s for the controller at %s", waited, self._address)
-        if len(raw) > MAX_FRAME_BYTES:
-            raise ValueError(f"the controller at {self._address} answered with {len(raw)} bytes, over MITE_MAX_FRAME_BYTES")
-        return unpack_msg(raw)
+            if time.monotonic() >= next_log:
+                waited = True
+                next_log += 10
+                logger.info("waiting for the controller at %s", self._address)
+        if waited:
+            # Ends the "waiting" lines, so a runner's last log line is not stale.
+            logger.info("the controller at %s answered", self._address)
+        try:
+            return read_reply(raw)
+        except FrameTooLarge:
+            raise ControllerGone(f"the controller at {self._address} answered with {len(raw)} bytes, over MITE_MAX_FRAME_BYTES") from None
 
-    def _hello(self):
-        return self._roundtrip((_MSG_TYPE_HELLO, None))
+    async def _call(self, msg, timeout):
+        return await _run_blocking(self._worker, lambda should_stop: self._roundtrip(msg, timeout, should_stop), None)
 
     async def hello(self):
-        return await self._worker.submit(self._hello)
-
-    def _request_work(self, runner_id, current_work, completed_data_ids, max_work):
-        return self._roundtrip((_MSG_TYPE_REQUEST_WORK, [runner_id, current_work, completed_data_ids, max_work]))
+        return await self._call((_MSG_TYPE_HELLO, None), None)
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
         logger.debug(
@@ -314,16 +370,18 @@ class RunnerTransport:
             completed_data_ids,
             max_work,
         )
-        return await self._worker.submit(self._request_work, runner_id, current_work, completed_data_ids, max_work)
-
-    def _bye(self, runner_id):
-        return self._roundtrip((_MSG_TYPE_BYE, runner_id))
+        reply = await self._call((_MSG_TYPE_REQUEST_WORK, [runner_id, current_work, completed_data_ids, max_work]), self._timeout)
+        if not (isinstance(reply, tuple | list) and len(reply) == 3):
+            # 2.11 failed unpacking it with a traceback.
+            raise ControllerGone(f"the controller at {self._address} answered a work request with {reply!r}")
+        return reply
 
     async def bye(self, runner_id):
         logger.debug("Saying bye")
-        return await self._worker.submit(self._bye, runner_id)
+        return await self._call((_MSG_TYPE_BYE, runner_id), self._timeout)
 
     def close(self):
+        self._interrupted.set()
         self._sock.close(0)
 
 
@@ -357,13 +415,7 @@ class ControllerServer:
 
     async def _answer(self, controller, raw):
         try:
-            if len(raw) > MAX_FRAME_BYTES:
-                raise ValueError(f"{len(raw)} bytes is over MITE_MAX_FRAME_BYTES")
-            _type, content = unpack_msg(raw)
-            if _type not in (_MSG_TYPE_HELLO, _MSG_TYPE_REQUEST_WORK, _MSG_TYPE_BYE):
-                raise ValueError(f"unknown request type {_type!r}")
-            if _type == _MSG_TYPE_REQUEST_WORK and not (isinstance(content, tuple | list) and len(content) == 4):
-                raise ValueError(f"a work request holds {content!r}, not 4 fields")
+            _type, content = read_request(raw)
         except Exception as e:
             # REP must answer every request: a bad one gets None and the server lives on.
             self.counts["malformed"] += 1

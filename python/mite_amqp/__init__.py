@@ -5,14 +5,10 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
+from mite._extras import MissingExtraError
 from mite.exceptions import MiteError
-from mite.utils import SpecError
 
 __all__ = ["AMQPError", "mite_amqp"]
-
-
-class MissingExtraError(ModuleNotFoundError, SpecError):
-    """The optional library is absent; a SpecError so that `mite` prints it as one line."""
 
 
 try:

@@ -1,10 +1,6 @@
 """The one-line error for using mite_browser without its library (the `browser` extra: Beautiful Soup)."""
 
-from mite.utils import SpecError
-
-
-class MissingExtraError(ModuleNotFoundError, SpecError):
-    """An optional library is absent; a SpecError so that `mite` prints it as one line."""
+from mite._extras import MissingExtraError
 
 
 def missing(e, library, extra, needed_by="mite_browser"):

@@ -5,14 +5,10 @@
 import logging
 from contextlib import asynccontextmanager
 
+from mite._extras import MissingExtraError
 from mite.exceptions import MiteError
-from mite.utils import SpecError
 
 __all__ = ["WebsocketError", "mite_websocket"]
-
-
-class MissingExtraError(ModuleNotFoundError, SpecError):
-    """The optional library is absent; a SpecError so that `mite` prints it as one line."""
 
 
 try:

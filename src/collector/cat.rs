@@ -63,6 +63,21 @@ pub fn cat(
     Ok(Ok(n))
 }
 
+/// `mite cat FILE` into `out`: `Err` is the one line to print (status 1). A reader that goes
+/// away (`mite cat f | head`) is a normal way to stop: `Ok`.
+pub fn cat_file(path: &str, prettify_timestamps: bool, out: &mut impl Write) -> Result<(), String> {
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let result = cat(&data, prettify_timestamps, out).and_then(|r| out.flush().map(|()| r));
+    match result {
+        Ok(Ok(_)) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.to_string()),
+        Ok(Err(offset)) => Err(format!(
+            "{path}: malformed msgpack at byte {offset}; the frames before it were printed"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +132,63 @@ mod tests {
             .unwrap()
             .ends_with(".250000"));
         assert_eq!(v.as_map().unwrap()[1].1, Value::F64(1.0));
+    }
+
+    /// A reader that went away after `room` bytes.
+    struct ClosedAfter {
+        room: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for ClosedAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.got.len() >= self.room {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.room - self.got.len());
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn cat_file_reports_each_failure_in_one_line_and_a_closed_reader_is_no_failure() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f");
+        let mut data: Vec<u8> = (0..100).flat_map(|i| frame(&Value::from(i))).collect();
+        std::fs::write(&path, &data).unwrap();
+        let path = path.to_str().unwrap().to_string();
+
+        let mut all = Vec::new();
+        assert_eq!(cat_file(&path, false, &mut all), Ok(()));
+        assert_eq!(all.iter().filter(|b| **b == b'\n').count(), 100);
+
+        let mut head = ClosedAfter {
+            room: 3,
+            got: Vec::new(),
+        };
+        assert_eq!(cat_file(&path, false, &mut head), Ok(()));
+        assert_eq!(head.got, b"0\n1");
+
+        let good = data.len();
+        data.push(0xc1); // never used in msgpack
+        std::fs::write(&path, &data).unwrap();
+        assert_eq!(
+            cat_file(&path, false, &mut Vec::new()),
+            Err(format!(
+                "{path}: malformed msgpack at byte {good}; the frames before it were printed"
+            ))
+        );
+
+        let missing = tmp.path().join("missing");
+        let err = cat_file(missing.to_str().unwrap(), false, &mut Vec::new()).unwrap_err();
+        assert!(
+            err.starts_with(&format!("cannot read {}: ", missing.display())),
+            "{err}"
+        );
     }
 }

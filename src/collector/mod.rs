@@ -1,9 +1,11 @@
 //! The collector: appends every raw frame to `DIR/current` and rolls it into `START_END[_ID]_N`;
 //! a write that fails is counted and reported, never left as a torn frame.
 pub mod cat;
+mod error;
 mod file;
 mod json;
 
+pub use error::Error;
 pub use file::PathError;
 pub use json::{frame_to_json, value_to_json};
 
@@ -67,6 +69,15 @@ impl Collector {
     /// Frames that could not be written.
     pub fn lost_frames(&self) -> u64 {
         self.lost.full + self.lost.unwritable
+    }
+
+    /// The run's verdict on its files: `Error::Write` if any frame was lost (taking the failure).
+    pub fn verdict(&mut self) -> Result<(), Error> {
+        let lost = self.lost_frames();
+        match self.failure.take() {
+            Some(failure) => Err(Error::Write { lost, failure }),
+            None => Ok(()),
+        }
     }
 
     /// Counts one message toward the roll; writes it when `keep` (the filter's verdict).

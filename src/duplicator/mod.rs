@@ -20,6 +20,14 @@ use output::{Output, LOGGER};
 const BURST: usize = 4096;
 const TICK_MS: i64 = 100;
 
+/// Why the duplicator could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input or output socket could not be bound, or receiving failed.
+    #[error(transparent)]
+    Transport(#[from] transport::Error),
+}
+
 /// What the duplicator was told on the command line.
 pub struct DuplicatorConfig {
     pub in_address: String,
@@ -68,7 +76,7 @@ fn wait(input: &zmq::Socket, outs: &[Output]) {
 }
 
 /// Runs until SIGINT/SIGTERM; returns what it counted. Binding errors come back before the loop.
-pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
+pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, Error> {
     let transport = Transport::new();
     let input = transport.socket(SocketType::PULL, &cfg.in_address, Role::Bind)?;
     let limit = buffer_limit();
@@ -88,7 +96,7 @@ pub fn run(cfg: &DuplicatorConfig) -> Result<Counts, String> {
         }
         wait(&input, &outs);
         let frames = transport::recv_burst(&input, 0, BURST)
-            .map_err(|e| format!("receiving from {}: {e}", cfg.in_address))?;
+            .map_err(|e| transport::Error::recv(&cfg.in_address, e))?;
         for raw in frames {
             if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;

@@ -8,6 +8,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 
+use super::error::Error;
 use super::guard::{LineGuard, Slots, MAX_REQUEST_LINE};
 use super::model::Model;
 use super::service::answer;
@@ -28,8 +29,11 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `--web-address` as mite 2.11 reads it: `[v6]:port`, `[v6]`, `host:port` or `host` (port 9301).
-pub fn parse_address(address: &str) -> Result<(String, u16), String> {
-    let bad_port = |p: &str| format!("--web-address {address:?}: {p:?} is not a port number");
+pub fn parse_address(address: &str) -> Result<(String, u16), Error> {
+    let bad_port = |p: &str| Error::Port {
+        address: address.into(),
+        port: p.into(),
+    };
     if let Some(rest) = address.strip_prefix('[') {
         return match rest.split_once("]:") {
             Some((host, port)) => Ok((host.into(), port.parse().map_err(|_| bad_port(port))?)),
@@ -44,20 +48,23 @@ pub fn parse_address(address: &str) -> Result<(String, u16), String> {
 }
 
 /// Binds now (so a taken port is reported at start) and serves on a background thread.
-pub fn serve(address: &str, model: Arc<Mutex<Model>>) -> Result<std::net::SocketAddr, String> {
+pub fn serve(address: &str, model: Arc<Mutex<Model>>) -> Result<std::net::SocketAddr, Error> {
     let (host, port) = parse_address(address)?;
-    let listener = TcpListener::bind((host.as_str(), port))
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let listen = |source| Error::Listen {
+        address: address.into(),
+        source,
+    };
+    let listener = TcpListener::bind((host.as_str(), port)).map_err(listen)?;
+    let local = listener.local_addr().map_err(listen)?;
+    listener.set_nonblocking(true).map_err(listen)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the web server: {e}"))?;
+        .map_err(Error::Web)?;
     std::thread::Builder::new()
         .name("mite-web".into())
         .spawn(move || runtime.block_on(accept_loop(listener, model)))
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::Web)?;
     Ok(local)
 }
 

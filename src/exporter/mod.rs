@@ -1,11 +1,13 @@
 //! `mite prometheus_exporter`: PULLs stats dumps (bound at `--stats-out-socket`), merges them,
 //! and serves the totals at `GET /metrics` on `--web-address` (loopback by default).
+mod error;
 mod guard;
 mod http;
 mod model;
 mod service;
 mod text;
 
+pub use error::Error;
 pub use http::parse_address;
 pub use model::{Merged, Model};
 pub use text::render;
@@ -26,7 +28,7 @@ pub struct ExporterConfig {
 }
 
 /// Runs until SIGINT/SIGTERM. `received` counts dumps messages, `written` those merged.
-pub fn run(cfg: &ExporterConfig) -> Result<Counts, String> {
+pub fn run(cfg: &ExporterConfig) -> Result<Counts, Error> {
     let transport = Transport::new();
     let input = transport.socket(SocketType::PULL, &cfg.stats_address, Role::Bind)?;
     let model = Arc::new(Mutex::new(Model::default()));
@@ -42,7 +44,7 @@ pub fn run(cfg: &ExporterConfig) -> Result<Counts, String> {
     let mut counts = Counts::default();
     while signals::stop_requested().is_none() {
         let frames = transport::recv_burst(&input, 100, 256)
-            .map_err(|e| format!("receiving from {}: {e}", cfg.stats_address))?;
+            .map_err(|e| transport::Error::recv(&cfg.stats_address, e))?;
         for raw in frames {
             if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;

@@ -4,6 +4,7 @@ mod command;
 mod cookies;
 mod decode;
 mod engine;
+pub mod headers;
 mod jars;
 mod poller;
 mod request;
@@ -13,5 +14,5 @@ mod worker;
 
 pub use command::{Completion, SessionId};
 pub use engine::Engine;
-pub use request::{HttpVersion, RequestSpec};
+pub use request::{timeout, HttpVersion, RequestSpec};
 pub use transfer::{Timings, Transfer, TransferError};

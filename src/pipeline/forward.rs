@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::bus::scan::{self, MapIter};
 use crate::log;
 use crate::report::log::Level;
-use crate::transport::{Role, Transport, LINGER_MS};
+use crate::transport::{self, Role, Transport, LINGER_MS};
 
 /// The PUSH end, owned by the pipeline thread.
 pub struct Forward {
@@ -24,7 +24,7 @@ pub struct Forward {
 }
 
 impl Forward {
-    pub fn open(address: &str, closing: Arc<AtomicBool>) -> Result<Forward, String> {
+    pub fn open(address: &str, closing: Arc<AtomicBool>) -> Result<Forward, transport::Error> {
         let t = Transport::new();
         let sock = t.socket(zmq::SocketType::PUSH, address, Role::Connect)?;
         Ok(Forward {

@@ -18,7 +18,7 @@ pub enum Item {
 /// batch every `MAX_WAIT` (10 ms), so a frame waits at most that long.
 // NOTE: 256 measured best of {1, 64, 256, 1024} on the journeys benchmark: per-frame sends
 // cost the pipeline thread ~12% of a core in channel spinning; larger batches gained nothing.
-const BATCH: usize = 256;
+pub(super) const BATCH: usize = 256;
 
 /// Shared by the senders (loop thread) and the pipeline thread.
 pub struct Inbox {

@@ -3,6 +3,8 @@
 mod forward;
 mod inbox;
 mod messages;
+#[cfg(test)]
+mod tests;
 
 pub use inbox::{Inbox, Item};
 
@@ -20,6 +22,17 @@ use crate::collector::{Collector, CollectorConfig};
 use crate::recorder::Recorder;
 use crate::report::console::{ConsoleConfig, RequestStats};
 use crate::report::log::unix_now;
+
+/// Why a pipeline could not start; the line names the folder or the address.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Folder(#[from] crate::collector::PathError),
+    #[error(transparent)]
+    Forward(#[from] crate::transport::Error),
+    #[error("cannot start the pipeline thread: {0}")]
+    Thread(#[source] io::Error),
+}
 
 /// Which consumers run, and how.
 #[derive(Clone, Debug, Default)]
@@ -85,28 +98,13 @@ pub const MAX_WAIT: Duration = Duration::from_millis(10);
 
 impl Pipeline {
     /// Opens the output folders here, so a bad path is reported before the test starts.
-    pub fn start(cfg: PipelineConfig) -> io::Result<Pipeline> {
-        let folder =
-            |e: crate::collector::PathError| io::Error::new(e.source.kind(), e.to_string());
-        let collector = cfg
-            .collector
-            .clone()
-            .map(Collector::open)
-            .transpose()
-            .map_err(folder)?;
-        let recorder = cfg
-            .recorder_dir
-            .clone()
-            .map(Recorder::open)
-            .transpose()
-            .map_err(folder)?;
+    pub fn start(cfg: PipelineConfig) -> Result<Pipeline, Error> {
+        let collector = cfg.collector.clone().map(Collector::open).transpose()?;
+        let recorder = cfg.recorder_dir.clone().map(Recorder::open).transpose()?;
         let stats = RequestStats::new(cfg.console.clone(), unix_now());
         let closing = Arc::new(AtomicBool::new(false));
         let forward = match &cfg.forward {
-            Some(addr) => Some(
-                forward::Forward::open(addr, closing.clone())
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
-            ),
+            Some(addr) => Some(forward::Forward::open(addr, closing.clone())?),
             None => None,
         };
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -122,7 +120,8 @@ impl Pipeline {
         let for_worker = inbox.clone();
         let handle = std::thread::Builder::new()
             .name("mite-pipeline".into())
-            .spawn(move || worker.run(rx, &for_worker))?;
+            .spawn(move || worker.run(rx, &for_worker))
+            .map_err(Error::Thread)?;
         Ok(Pipeline {
             inbox,
             handle: Some(handle),

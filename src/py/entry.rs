@@ -1,7 +1,6 @@
 //! The command line's native half: `parse_args` parses argv once with mite 2.11's docopt grammar
 //! (`crate::cli`) and hands back the command words and docopt's option map; `mite.cli.commands`
 //! dispatches on them. `cat_file` is `mite cat`, which needs no Python.
-use std::io::Write;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -50,27 +49,12 @@ pub fn cat_file(py: Python<'_>, path: &str, prettify_timestamps: bool) -> i32 {
 }
 
 fn cat(path: &str, prettify: bool) -> i32 {
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("mite: error: cannot read {path}: {e}");
-            return 1;
-        }
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = crate::collector::cat::cat(&data, prettify, &mut out);
-    let _ = out.flush();
-    match result {
-        Ok(Ok(_)) => 0,
-        // A closed pipe (`mite cat f | head`) is a normal way to stop reading.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("mite: error: {e}");
-            1
-        }
-        Ok(Err(offset)) => {
-            eprintln!("mite: error: {path}: malformed msgpack at byte {offset}; the frames before it were printed");
+    match crate::collector::cat::cat_file(path, prettify, &mut out) {
+        Ok(()) => 0,
+        Err(line) => {
+            eprintln!("mite: error: {line}");
             1
         }
     }

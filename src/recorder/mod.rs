@@ -1,4 +1,8 @@
 //! The recorder: `data_created` appends a message's `data` to `DIR/NAME.msgpack`; `purge_data` deletes it.
+mod error;
+
+pub use error::Error;
+
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -68,6 +72,15 @@ impl Recorder {
             lost: Counts::default(),
             failure: None,
         })
+    }
+
+    /// The run's verdict on its files: `Error::Write` if any message was lost (taking the failure).
+    pub fn verdict(&mut self) -> Result<(), Error> {
+        let lost = self.lost.full + self.lost.unwritable;
+        match self.failure.take() {
+            Some(failure) => Err(Error::Write { lost, failure }),
+            None => Ok(()),
+        }
     }
 
     fn failed(&mut self, path: &Path, e: io::Error) -> Outcome {

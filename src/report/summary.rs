@@ -229,6 +229,38 @@ mod tests {
     }
 
     #[test]
+    fn the_req_sec_threshold_reads_the_spread_of_the_per_period_rates() {
+        let mut st = RequestStats::new(
+            ConsoleConfig {
+                period_secs: 2.0,
+                ..Default::default()
+            },
+            0.0,
+        );
+        for _ in 0..10 {
+            st.request(0.0, 0.1, 0.0);
+        }
+        st.tick(2.5); // 10 requests in 2.5 s: 4 per second
+        st.request(3.0, 0.1, 0.0);
+        st.finish(5.0); // 1 in 2.5 s: 0.4 per second
+        assert_eq!(st.req_sec_store, vec![4.0, 0.4]);
+        let limit = |n| Thresholds {
+            stddev_req_sec: n,
+            ..Default::default()
+        };
+        // statistics.stdev([4.0, 0.4]) == 2.545584412271571
+        assert_eq!(
+            broken_thresholds(&st, &limit(2), false),
+            vec!["Request per second exceeded: 2.545584412271571".to_string()]
+        );
+        assert!(broken_thresholds(&st, &limit(3), false).is_empty());
+        assert!(
+            broken_thresholds(&st, &limit(0), false).is_empty(),
+            "0: no threshold"
+        );
+    }
+
+    #[test]
     fn thresholds_report_each_breach() {
         let mut st = RequestStats::new(
             ConsoleConfig {

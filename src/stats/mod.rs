@@ -99,6 +99,14 @@ pub enum Verdict {
     BadLabel,
 }
 
+/// Why `mite stats` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A socket could not be connected, or receiving failed.
+    #[error(transparent)]
+    Transport(#[from] transport::Error),
+}
+
 /// What `mite stats` was told.
 pub struct StatsConfig {
     pub in_address: String,
@@ -132,7 +140,7 @@ pub fn run(
     cfg: &StatsConfig,
     mut agg: Aggregator,
     mut external: Option<&mut dyn External>,
-) -> Result<Counts, String> {
+) -> Result<Counts, Error> {
     let transport = Transport::new();
     let input = transport.socket(SocketType::PULL, &cfg.in_address, Role::Connect)?;
     let out = transport.socket(SocketType::PUSH, &cfg.out_address, Role::Connect)?;
@@ -152,7 +160,7 @@ pub fn run(
         } else {
             transport::recv_burst(&input, wait.as_millis() as i64, 4096)
         }
-        .map_err(|e| format!("receiving from {}: {e}", cfg.in_address))?;
+        .map_err(|e| transport::Error::recv(&cfg.in_address, e))?;
         for raw in frames {
             if !transport::admit(&raw, max, &mut counts, LOGGER) {
                 continue;

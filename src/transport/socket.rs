@@ -1,6 +1,8 @@
 //! ZeroMQ sockets opened as mite 2.11 opens them, with one-line errors for bad addresses.
 use zmq::{Context, Socket, SocketType};
 
+use super::error::{kind_name, Error};
+
 /// How long a closing sender keeps trying to deliver what it still holds.
 pub const LINGER_MS: i32 = 10_000;
 
@@ -31,41 +33,37 @@ impl Transport {
     }
 
     /// Opens a socket of `kind` and binds or connects it to `addr`.
-    pub fn socket(&self, kind: SocketType, addr: &str, role: Role) -> Result<Socket, String> {
+    pub fn socket(&self, kind: SocketType, addr: &str, role: Role) -> Result<Socket, Error> {
         open(&self.ctx, kind, addr, role)
     }
 }
 
-fn kind_name(kind: SocketType) -> &'static str {
-    match kind {
-        SocketType::PUSH => "PUSH",
-        SocketType::PULL => "PULL",
-        SocketType::REQ => "REQ",
-        SocketType::REP => "REP",
-        _ => "ZeroMQ",
-    }
-}
-
 /// Opens a socket; the error names the address, the role and libzmq's reason.
-pub fn open(ctx: &Context, kind: SocketType, addr: &str, role: Role) -> Result<Socket, String> {
-    let sock = ctx.socket(kind).map_err(|e| e.to_string())?;
+pub fn open(ctx: &Context, kind: SocketType, addr: &str, role: Role) -> Result<Socket, Error> {
+    let kind_err = |source| Error::Socket {
+        kind: kind_name(kind),
+        source,
+    };
+    let sock = ctx.socket(kind).map_err(kind_err)?;
     let linger = if kind == SocketType::PUSH {
         LINGER_MS
     } else {
         0
     };
-    sock.set_linger(linger).map_err(|e| e.to_string())?;
+    sock.set_linger(linger).map_err(kind_err)?;
     let done = match role {
         Role::Bind => sock.bind(addr),
         Role::Connect => sock.connect(addr),
     };
-    done.map_err(|e| {
-        let verb = if role == Role::Bind {
+    done.map_err(|source| Error::Address {
+        verb: if role == Role::Bind {
             "bind"
         } else {
             "connect"
-        };
-        format!("cannot {verb} {} socket to {addr:?}: {e}", kind_name(kind))
+        },
+        kind: kind_name(kind),
+        address: addr.into(),
+        source,
     })?;
     Ok(sock)
 }
@@ -100,9 +98,10 @@ mod tests {
         let Err(err) = t.socket(SocketType::PULL, "tcp://nowhere", Role::Bind) else {
             panic!("an address without a port binds");
         };
+        let line = err.to_string();
         assert!(
-            err.starts_with("cannot bind PULL socket to \"tcp://nowhere\": "),
-            "{err}"
+            line.starts_with("cannot bind PULL socket to \"tcp://nowhere\": "),
+            "{line}"
         );
     }
 

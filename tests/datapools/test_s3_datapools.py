@@ -59,13 +59,28 @@ def test_iterable_pool_hands_out_every_object_once_with_its_text(s3):
 
 
 def test_keys_beyond_one_listing_page_are_fetched_as_journeys_check_out(s3):
-    keys = {f"k/{i:04d}": str(i) for i in range(1234)}  # S3 lists 1000 keys a page
+    # The server pages at 10 keys here instead of S3's 1000 (a real request parameter, added
+    # by a botocore hook on the session the pool's client comes from): the same paging with 25
+    # objects instead of 1001, each of which costs an upload and a read.
+    keys = {f"k/{i:02d}": str(i) for i in range(25)}
     make_bucket("paged", keys)
-    pool = S3IterableDataPool("paged", preload_minimum=10)
-    assert len(pool._data) == 1000 and not pool.exhausted
-    items = drain(pool)
+
+    def ten_a_page(params, **_):
+        params.setdefault("MaxKeys", 10)
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.s3.ListObjectsV2", ten_a_page)
+    try:
+        pool = S3IterableDataPool("paged", preload_minimum=5)
+        assert len(pool._data) == 10 and not pool.exhausted
+        items = drain(pool)
+    finally:
+        boto3.DEFAULT_SESSION.events.unregister(
+            "before-parameter-build.s3.ListObjectsV2", ten_a_page
+        )
     assert [i.data for i in items] == sorted(keys.items())
-    assert [i.id for i in items] == list(range(1234))
+    assert [i.id for i in items] == list(range(25))
+    assert pool.exhausted
 
 
 def test_recyclable_pool_reuses_objects_checked_back_in(s3):

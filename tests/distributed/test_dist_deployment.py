@@ -15,6 +15,7 @@ from distsupport import (
     reference_may_fail,
     totals,
     wait_connected,
+    wait_for,
     wait_started,
     write_scenario,
 )
@@ -89,9 +90,18 @@ def test_nothing_lost(deployment, target):
     assert exported == len(http) == target.served, (exported, len(http), target.served)
     assert metric_total(body, "mite_transaction_total", transaction="__root__ :: get",
                         had_error="False") == target.served
-    # The gauge shows the controller's last report, whenever that came.
+    # The gauge comes to show the controller's last report: that report may still be on its way
+    # through stats when the response counts are complete, so wait for it.
     last = max(of_type(messages, "controller_report"), key=lambda r: r["time"])
-    assert metric_total(body, "mite_runner_count", test=SPEC) == last["num_runners"]
+
+    def runner_count_is_last():
+        latest = pipeline.body()
+        ok = latest is not None and metric_total(latest, "mite_runner_count", test=SPEC) \
+            == last["num_runners"]
+        return latest if ok else None
+
+    body = wait_for(runner_count_is_last, 60, f"mite_runner_count {last['num_runners']}",
+                    [pipeline.exporter, pipeline.stats])
     assert_sensible(target, body, messages)
 
 

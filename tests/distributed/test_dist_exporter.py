@@ -166,7 +166,7 @@ class Exporter:
         got = scrape(self.port)
         return got and got[2]
 
-    def wait_body(self, want, timeout=15.0):
+    def wait_body(self, want, timeout=60.0):
         """The body once it equals `want` (or, after `timeout` s, whatever it is then)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -201,7 +201,7 @@ def test_same_text_as_the_reference(deployment):
     # Both have taken every dump once the transaction counter reaches 3+2+2+3.
     done = 'had_error="False"} 10'
     bodies = [
-        wait_for(lambda e=e: (b := e.body()) and done in b and b, 15, "all four dumps", [e.proc])
+        wait_for(lambda e=e: (b := e.body()) and done in b and b, 60, "all four dumps", [e.proc])
         for e in (ours, ref)
     ]
     assert bodies[0] == bodies[1]
@@ -261,7 +261,7 @@ def test_totals_at_shutdown(deployment):
     wait_for_web(exporter.port, watch=[exporter.proc])
     for _ in range(7):
         exporter.push.send(DUMP1)
-    wait_for(lambda: 'had_error="True"} 7' in exporter.body(), 10, "seven dumps", [exporter.proc])
+    wait_for(lambda: 'had_error="True"} 7' in exporter.body(), 60, "seven dumps", [exporter.proc])
     exporter.proc.signal(signal.SIGINT)
     exporter.proc.wait(10)
     counts = totals(exporter.proc.stderr())

@@ -2,7 +2,10 @@
 controller that goes away. mite 2.11.0 survives some of these (its duplicator and collector never
 decode a frame) and not others; those are strict xfails when the reference is under test."""
 
+import signal
+
 import pytest
+import zmq
 from distsupport import (
     Control,
     beyond_reference,
@@ -305,3 +308,39 @@ def test_a_scenario_error_in_distributed_mode_stops_the_test(deployment, target,
                                f"ValueError: the {what} broke"), lines
     # The runner is told to stop, and does, cleanly.
     assert control.runners[0].wait(60) == 0, control.runners[0].describe()
+
+
+@pytest.mark.dist_timeout(90)
+def test_a_runner_waiting_for_a_silent_controller_obeys_sigterm(deployment):
+    """`docker stop` sends SIGTERM: a runner whose controller took its hello and never answered
+    must exit then, not after the container's grace period. mite 2.11 dies by the signal."""
+    controller = free_address()
+    rep = deployment.peer(zmq.REP, controller, bind=True)  # takes the hello, never answers
+    runner = deployment.start("runner", f"--controller-socket={controller}",
+                              f"--message-socket={free_address()}")
+    hello = rep.recv(60.0)
+    assert hello is not None and hello[0] == 1, f"no hello from the runner: {hello!r}"
+    runner.signal(signal.SIGTERM)
+    rc = runner.wait(30)
+    assert rc == (-signal.SIGTERM if runner.is_ref else 0), runner.describe()
+    if not runner.is_ref:
+        stderr = runner.stderr()
+        assert "Traceback" not in stderr and "mite: error" not in stderr, stderr[-3000:]
+        assert "stopped before the controller at" in stderr, stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.dist_timeout(90)
+@beyond_reference("an interrupted controller tells its runners to stop (mite 2.11's runner waits for ever)")
+def test_an_interrupted_controller_stops_its_runners(deployment, target):
+    spec = write_scenario(deployment, target.url, duration=600, concurrency=2)
+    message, out = free_address(), free_address()
+    deployment.start("duplicator", f"--message-socket={message}", out)
+    deployment.pull_connect(out)
+    control = Control(deployment, spec, message, runners=("ours",))
+    wait_for(lambda: target.served > 10, 30, "requests to the target", control.runners)
+    control.controller.signal(signal.SIGINT)
+    assert control.controller.wait(30) == 0, control.controller.describe()
+    runner = control.runners[0]
+    assert runner.wait(30) == 0, runner.describe()
+    assert "mite: error" not in runner.stderr(), runner.stderr()[-3000:]

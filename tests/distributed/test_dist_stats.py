@@ -184,7 +184,7 @@ class StatsUnderTest:
         self.push = deployment.push_bind(self.in_address, watch=[self.proc])
         self.dumps = []
 
-    def ready(self, timeout=15.0):
+    def ready(self, timeout=60.0):
         """Sends messages no stat matches until a dump comes out: stats is connected at both ends
         and (for mite 2.11.0, which dumps on the first message 0.25 s after it starts) running."""
         deadline = time.monotonic() + timeout

@@ -141,6 +141,23 @@ def test_generous_request_timeout_lets_the_response_through(http_server):
     assert with_session(acurl, body).body == b"slow done\n"
 
 
+@beyond_reference("per-request timeout=")
+@pytest.mark.parametrize(
+    "value, message",
+    [(0, "timeout must be a positive number of seconds, not 0"),
+     (-1.5, "timeout must be a positive number of seconds, not -1.5"),
+     (float("nan"), "timeout must be a positive number of seconds, not NaN"),
+     (1e300, "timeout is too large: 1e300 s")],
+)  # fmt: skip
+def test_a_timeout_that_is_not_a_usable_duration_is_a_value_error(http_server, value, message):
+    async def body(s):
+        with pytest.raises(ValueError) as info:
+            await s.get(http_server.url("/json"), timeout=value)
+        return str(info.value)
+
+    assert with_session(acurl, body) == message
+
+
 @beyond_reference("CurlWrapper.session(timeout=)")
 def test_session_timeout_applies_to_every_request(http_server):
     async def body(s):

@@ -22,7 +22,9 @@ EXIT_INTERRUPTED = 130
 # Bad input: a spec, an option value, a configuration. Told apart from a failed run by scripts.
 USAGE_ERRORS = (SpecError, UsageError)
 # Something the command needed was unusable: a file, a socket, a server, an optional library.
-FAILURES = (OSError, InfluxConfigError, UnavailableError)
+# `_native.ComponentError` (an OSError) is every native component's error: transport (sockets),
+# duplicator, stats, exporter, collector, recorder.
+FAILURES = (_native.ComponentError, OSError, InfluxConfigError, UnavailableError)
 
 
 def _test(opts):

@@ -1,8 +1,10 @@
 """`mite controller` and `mite runner` over ZeroMQ (mite 2.11's REQ/REP protocol).
 
-The controller runs the scenario's volume models and datapools in Python; work requests arrive
-on a REP socket, read on an executor thread with the GIL released. Runners PUSH their messages
-through the native pipeline thread, so journeys never wait for the network.
+The protocol is spoken by `mite.zmq` alone (`ControllerServer`, `RunnerTransport`, 2.11's API);
+this module adds the command-line behaviour around them: the controller's scenario-error stop
+and webhook, the runner's reply timeout and its prompt exit on a stop signal. The controller runs
+the scenario's volume models and datapools in Python; runners PUSH their messages through the
+native pipeline thread, so journeys never wait for the network.
 """
 
 import asyncio
@@ -13,10 +15,9 @@ import sys
 from urllib.request import Request, urlopen
 
 from .. import _native
-from .._protocol import BYE, HELLO, REQUEST_WORK, read_request
 from ..controller import Controller
 from ..scenario import ScenarioError
-from ..utils import pack_msg, unpack_msg
+from ..zmq import ControllerGone, ControllerServer, RunnerTransport
 from .common import (
     UsageError,
     _create_config_manager,
@@ -97,50 +98,38 @@ def _log_end(logging_id, url):
         logger.warning("Could not complete test end logging; status was %s", status)
 
 
-class _Served:
-    requests = 0
-    malformed = 0
-    failure = None
+class _Scenario:
+    """The controller as `ControllerServer` sees it: after a scenario error (a volume model or
+    datapool that raised) or a stop signal, every work request is answered "stop" until the
+    runners said bye."""
 
+    def __init__(self, controller):
+        self.controller = controller
+        self.failure = None
+        self.stopping = False
 
-def _finished(controller, served):
-    if served.failure is not None:
-        # After a scenario error, runners are told to stop; wait until they have said bye.
-        return controller._runner_tracker.get_active_count() == 0
-    return controller.should_stop()
+    def hello(self):
+        return self.controller.hello()
 
+    async def request_work(self, *content):
+        if self.failure is None and not self.stopping:
+            try:
+                return await self.controller.request_work(*content)
+            except ScenarioError as e:
+                self.failure = e
+                logger.error("%s; runners are told to stop", e)
+                return ([], [], True)
+        self.controller.request_work_stopped(*content)
+        return ([], [], True)
 
-async def _serve(controller, server, stopping):
-    loop = asyncio.get_running_loop()
-    served = _Served()
-    while not stopping and not _finished(controller, served):
-        raw = await loop.run_in_executor(None, server.recv, 200)
-        if raw is None:
-            continue
-        served.requests += 1
-        try:
-            kind, content = read_request(raw)
-            if kind == HELLO:
-                reply = controller.hello()
-            elif kind == REQUEST_WORK and served.failure is not None:
-                controller.request_work_stopped(*content)
-                reply = ([], [], True)
-            elif kind == REQUEST_WORK:
-                try:
-                    reply = await controller.request_work(*content)
-                except ScenarioError as e:
-                    served.failure = e
-                    logger.error("%s; runners are told to stop", e)
-                    reply = ([], [], True)
-            else:
-                reply = controller.bye(content)
-        except Exception as e:
-            # REP must answer every request; a bad one gets None and the controller lives on.
-            served.malformed += 1
-            logger.warning("bad request of %d bytes on the controller socket: %s", len(raw), e)
-            reply = None
-        server.send(pack_msg(reply))
-    return served
+    def bye(self, runner_id):
+        return self.controller.bye(runner_id)
+
+    def finished(self):
+        if self.failure is not None or self.stopping:
+            # Runners are told to stop; wait until they have said bye.
+            return self.controller._runner_tracker.get_active_count() == 0
+        return self.controller.should_stop()
 
 
 async def _report(controller, sink):
@@ -149,14 +138,29 @@ async def _report(controller, sink):
         controller.report(sink.send)
 
 
-async def _controller_main(controller, server, sink):
+async def _controller_main(scenario, server, sink):
     loop = asyncio.get_running_loop()
     stopping = []
+    # After a stop signal the runners are told to stop at their next work request and get the
+    # runner's grace (and a little) to finish and say bye; a second signal ends it at once.
+    deadline = []
+
+    def on_signal(signum):
+        stopping.append(signum)
+        scenario.stopping = True
+        deadline.append(loop.time() + GRACE_SECONDS + 2.0)
+
+    def done():
+        if len(stopping) > 1 or (deadline and loop.time() > deadline[0]):
+            return True
+        return scenario.finished()
+
     for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, stopping.append, signum)
-    reporter = loop.create_task(_report(controller, sink))
+        loop.add_signal_handler(signum, on_signal, signum)
+    reporter = loop.create_task(_report(scenario.controller, sink))
     try:
-        return await _serve(controller, server, stopping), stopping
+        await server.run(scenario, done)
+        return stopping
     finally:
         reporter.cancel()
         await asyncio.gather(reporter, return_exceptions=True)
@@ -173,7 +177,7 @@ def controller(opts):
         for journey_spec, datapool, volume_model in scenarios:
             scenario_manager.add_scenario(journey_spec, datapool, volume_model)
         ctrl = Controller(spec, scenario_manager, config_manager)
-        server = _native.Socket("REP", opts["--controller-socket"], bind=True)
+        server = ControllerServer(opts["--controller-socket"])
     except BaseException:
         pipeline.finish(report=False)
         raise
@@ -181,26 +185,27 @@ def controller(opts):
     logging_id = _log_start(spec, url) if url else None
     loop = _new_loop()
     stopping = []
-    served = None
+    scenario = _Scenario(ctrl)
     try:
-        served, stopping = loop.run_until_complete(_controller_main(ctrl, server, sink))
-        logger.info("controller served %d requests (%d bad)", served.requests, served.malformed)
+        stopping = loop.run_until_complete(_controller_main(scenario, server, sink))
+        counts = server.counts
+        logger.info("controller served %d requests (%d bad)", counts["requests"], counts["malformed"])
     finally:
         try:
             ctrl.report(sink.send)
         except ScenarioError as e:
             # The last report asks the volume model once more; a failure there is the run's.
-            if served is not None and served.failure is None:
-                served.failure = e
+            if scenario.failure is None:
+                scenario.failure = e
         loop.close()
-        server.close(0)
+        server.close()
         if url:
             _log_end(logging_id, url)
         _log_totals("controller", pipeline.finish(report=False))
     if stopping:
         logger.info("Received interrupt signal, shutting down")
-    if served is not None and served.failure is not None:
-        print(f"mite: error: {served.failure}", file=sys.stderr)
+    if scenario.failure is not None:
+        print(f"mite: error: {scenario.failure}", file=sys.stderr)
         return 1
     return 0
 
@@ -208,66 +213,19 @@ def controller(opts):
 # --- runner -----------------------------------------------------------------------------------
 
 
-class ControllerGone(Exception):
-    pass
-
-
-class ZmqRunnerTransport:
-    """The runner's side of the controller protocol over a REQ socket."""
-
-    def __init__(self, address):
-        self._address = address
-        self._sock = _native.Socket("REQ", address)
-
-    def _roundtrip(self, msg, timeout):
-        self._sock.send(pack_msg(msg))
-        if timeout is None:
-            waited = False
-            while True:
-                reply = self._sock.recv(10_000)
-                if reply is not None:
-                    if waited:
-                        # Ends the "waiting" lines, so a runner's last log line is not stale.
-                        logger.info("the controller at %s answered", self._address)
-                    return unpack_msg(reply)
-                waited = True
-                logger.info("waiting for the controller at %s", self._address)
-        reply = self._sock.recv(int(timeout * 1000))
-        if reply is None:
-            raise ControllerGone(
-                f"the controller at {self._address} did not answer for {timeout:g} s; the runner stops"
-            )
-        return unpack_msg(reply)
-
-    async def _call(self, msg, timeout=CONTROLLER_TIMEOUT):
-        return await asyncio.get_running_loop().run_in_executor(None, self._roundtrip, msg, timeout)
-
-    async def hello(self):
-        # The controller may start after the runner: wait for it as long as it takes.
-        return await self._call((HELLO, None), timeout=None)
-
-    async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
-        reply = await self._call((REQUEST_WORK, [runner_id, current_work, completed_data_ids, max_work]))
-        if not (isinstance(reply, tuple | list) and len(reply) == 3):
-            raise ControllerGone(f"the controller at {self._address} answered a work request with {reply!r}")
-        return reply
-
-    async def bye(self, runner_id):
-        return await self._call((BYE, runner_id))
-
-    def close(self):
-        self._sock.close(0)
-
-
-async def _runner_main(runner):
+async def _runner_main(runner, transport):
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     run_task = loop.create_task(runner.run())
-    stop = GracefulStop(loop, runner, [run_task, main_task], logger)
+    stop = GracefulStop(loop, runner, [run_task, main_task], logger, on_stop=transport.interrupt)
     stop.install()
     try:
         await run_task
     except ControllerGone:
+        if stop.interrupted and runner._core is None:
+            # Stopped before the controller ever answered: nothing ran, nothing to report.
+            logger.info("stopped before the controller at %s answered", transport.address)
+            return stop.interrupted
         runner.stop()
         deadline = loop.time() + GRACE_SECONDS
         while runner.running() and loop.time() < deadline:
@@ -281,12 +239,12 @@ async def _runner_main(runner):
 def runner(opts):
     pipeline = _forwarding_pipeline(opts["--message-socket"])
     sink = pipeline.sink
-    transport = ZmqRunnerTransport(opts["--controller-socket"])
+    transport = RunnerTransport(opts["--controller-socket"], timeout=CONTROLLER_TIMEOUT, grace=GRACE_SECONDS)
     runner = _create_runner(opts, transport, sink)
     loop = _new_loop()
     failure = None
     try:
-        loop.run_until_complete(_runner_main(runner))
+        loop.run_until_complete(_runner_main(runner, transport))
     except ControllerGone as e:
         failure = str(e)
     finally:

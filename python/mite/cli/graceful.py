@@ -13,10 +13,12 @@ class GracefulStop:
     second signal cancels the journeys at once. Tasks in `keep` (the runner's own, the caller's
     helpers) are never cancelled by it."""
 
-    def __init__(self, loop, runner, keep, logger, interrupted=None):
+    def __init__(self, loop, runner, keep, logger, interrupted=None, on_stop=None):
         self.loop, self.runner, self.logger = loop, runner, logger
         self.keep = set(keep)
         self.interrupted = [] if interrupted is None else interrupted
+        # Called at the first signal, beside `runner.stop()` (a runner's transport stops waiting).
+        self.on_stop = on_stop
 
     def cancel_journeys(self):
         for task in asyncio.all_tasks(self.loop):
@@ -30,6 +32,8 @@ class GracefulStop:
         self.interrupted.append(signum)
         self.logger.warning("Interrupted: no new journeys; running ones get %.0fs to finish", GRACE_SECONDS)
         self.runner.stop()
+        if self.on_stop is not None:
+            self.on_stop()
         self.loop.call_later(GRACE_SECONDS, self.cancel_journeys)
 
     def install(self):

@@ -1,15 +1,13 @@
 """`mite duplicator`, `stats`, `prometheus_exporter`, `collector`, `recorder` and `receiver`.
 
-All but the receiver run natively with the GIL released; each logs a `totals:` line when
-SIGINT or SIGTERM stops it, and returns 0.
+Each runs natively with the GIL released (taken only to call Python stats or processors), logs
+a `totals:` line when SIGINT or SIGTERM stops it, and returns 0.
 """
 
 import logging
-import signal
 
 from .. import _native
 from ..stats import load_stats, native_spec
-from ..utils import unpack_msg
 from .common import UsageError
 
 logger = logging.getLogger(__name__)
@@ -68,16 +66,8 @@ def recorder(opts):
     return 0
 
 
-class _Stop(BaseException):  # not caught by a processor's `except Exception`
-    pass
-
-
-def _raise_stop(signum, frame):
-    raise _Stop(signum)
-
-
 def receiver(opts):
-    """Feeds every frame on RECEIVE_SOCKET to the `--processor` classes (in Python)."""
+    """Feeds every frame on RECEIVE_SOCKET to the `--processor` classes' methods."""
     from ..utils import spec_import
 
     listeners, raw_listeners = [], []
@@ -95,36 +85,5 @@ def receiver(opts):
             listeners.append(process_message)
         if callable(process_raw_message):
             raw_listeners.append(process_raw_message)
-    sock = _native.Socket("PULL", opts["RECEIVE_SOCKET"])
-    counts = {"received": 0, "malformed": 0, "failed": 0}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _raise_stop)
-    try:
-        while True:
-            for raw in sock.recv_batch(100):
-                counts["received"] += 1
-                for listener in raw_listeners:
-                    _call(listener, raw, counts)
-                if listeners:
-                    try:
-                        msg = unpack_msg(raw)
-                    except Exception as e:
-                        counts["malformed"] += 1
-                        logger.warning("skipped a malformed frame of %d bytes: %s", len(raw), e)
-                        continue
-                    for listener in listeners:
-                        _call(listener, msg, counts)
-    except (_Stop, KeyboardInterrupt):
-        pass
-    finally:
-        sock.close(0)
-    logger.info("totals: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+    _native.run_receiver(opts["RECEIVE_SOCKET"], listeners, raw_listeners)
     return 0
-
-
-def _call(listener, arg, counts):
-    try:
-        listener(arg)
-    except Exception:
-        counts["failed"] += 1
-        logger.exception("processor %r raised", listener)

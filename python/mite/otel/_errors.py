@@ -1,6 +1,8 @@
-"""mite.otel's one-line errors: an OpenTelemetry library is missing, a MITE_CONF_OTEL_* setting
-is bad, or tracing is off. All are SpecErrors, so `mite` prints them as one line (exit 2)."""
+"""mite.otel's one-line errors: an OpenTelemetry library is missing (`mite._extras`'
+MissingExtraError, exit 1 as for every optional library), a MITE_CONF_OTEL_* setting is bad or
+tracing is off (SpecErrors, exit 2). `mite` prints each as one line."""
 
+from mite._extras import MissingExtraError
 from mite.utils import SpecError
 
 __all__ = [
@@ -12,10 +14,6 @@ __all__ = [
 ]
 
 EXTRA_HINT = 'pip install "mite[otel]"'
-
-
-class MissingExtraError(ModuleNotFoundError, SpecError):
-    """An OpenTelemetry package that mite.otel needs is not installed."""
 
 
 class OtelConfigError(SpecError):

@@ -2,21 +2,18 @@
 //! tests), over the same native writers the pipeline uses.
 use std::path::PathBuf;
 
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::errors::{collector_err, recorder_err, CollectorError, RecorderError};
 use crate::collector::{self, CollectorConfig};
 use crate::py::support::encode::pack;
 use crate::recorder;
 
-fn os_err(e: collector::PathError) -> PyErr {
-    PyOSError::new_err(e.to_string())
-}
-
-/// The writer's first failure, as the OSError a Python caller gets.
-fn failed(failure: Option<&collector::PathError>) -> PyErr {
-    PyOSError::new_err(failure.map_or_else(|| "write failed".to_string(), |f| f.to_string()))
+/// The writer's first failure as a Python caller gets it: the path and the reason (the failure
+/// stays with the writer, which logs only its first).
+fn failed(failure: Option<&collector::PathError>) -> String {
+    failure.map_or_else(|| "write failed".to_string(), |f| f.to_string())
 }
 
 #[pyclass(module = "mite.collector", name = "Collector", unsendable)]
@@ -48,7 +45,8 @@ impl Collector {
             use_json,
         };
         Ok(Collector {
-            inner: collector::Collector::open(cfg).map_err(os_err)?,
+            inner: collector::Collector::open(cfg)
+                .map_err(|e| collector_err(collector::Error::File(e)))?,
             filter_fn,
         })
     }
@@ -65,7 +63,7 @@ impl Collector {
         self.inner.process(raw, keep);
         self.inner.flush();
         if self.inner.lost_frames() > lost {
-            return Err(failed(self.inner.failure.as_ref()));
+            return Err(CollectorError::new_err(failed(self.inner.failure.as_ref())));
         }
         Ok(())
     }
@@ -80,7 +78,9 @@ impl Recorder {
     #[pyo3(signature = (target_dir=None))]
     fn new(target_dir: Option<PathBuf>) -> PyResult<Self> {
         let dir = target_dir.unwrap_or_else(|| PathBuf::from("recorded_data"));
-        Ok(Recorder(recorder::Recorder::open(dir).map_err(os_err)?))
+        let rec =
+            recorder::Recorder::open(dir).map_err(|e| recorder_err(recorder::Error::File(e)))?;
+        Ok(Recorder(rec))
     }
 
     fn process_message(&mut self, msg: &Bound<'_, PyDict>) -> PyResult<()> {
@@ -93,7 +93,7 @@ impl Recorder {
         if (t == "data_created" || t == "purge_data")
             && self.0.process(&pack(msg.as_any())?, &t) == recorder::Outcome::Failed
         {
-            return Err(failed(self.0.failure.as_ref()));
+            return Err(RecorderError::new_err(failed(self.0.failure.as_ref())));
         }
         Ok(())
     }

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
+use super::errors::{collector_err, recorder_err, transport_err};
 use crate::bus::scan::{self, MapIter};
-use crate::collector::{Collector, CollectorConfig, PathError};
+use crate::collector::{self, Collector, CollectorConfig};
 use crate::log;
-use crate::recorder::{Outcome, Recorder};
+use crate::recorder::{self, Outcome, Recorder};
 use crate::report::log::Level;
 use crate::transport::{self, signals, Counts, Role, Transport};
 
@@ -21,10 +21,14 @@ trait Handler {
     fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts);
     /// Flushes, and brings `counts` up to date with what reached the files.
     fn tick(&mut self, _counts: &mut Counts) {}
+    /// The `totals:` line logged at the end.
+    fn totals(&self, counts: &Counts) -> String {
+        counts.line(&[])
+    }
 }
 
 /// Receives until SIGINT/SIGTERM, handing good frames to `h`; bad frames are counted.
-fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, String> {
+fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, transport::Error> {
     let transport = Transport::new();
     let sock = transport.socket(zmq::SocketType::PULL, address, Role::Connect)?;
     signals::catch_stop();
@@ -34,7 +38,7 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
     loop {
         let stopping = signals::stop_requested().is_some();
         let frames = transport::recv_burst(&sock, if stopping { 0 } else { 100 }, 4096)
-            .map_err(|e| format!("receiving from {address}: {e}"))?;
+            .map_err(|e| transport::Error::recv(address, e))?;
         let good: Vec<Vec<u8>> = frames
             .into_iter()
             .filter(|raw| transport::admit(raw, max, &mut counts, logger))
@@ -52,12 +56,11 @@ fn pump(address: &str, logger: &str, h: &mut dyn Handler) -> Result<Counts, Stri
         }
     }
     crate::report::throttle::flush();
-    log!(Level::Info, logger, "run", "{}", counts.line(&[]));
+    log!(Level::Info, logger, "run", "{}", h.totals(&counts));
     Ok(counts)
 }
 
-fn to_py(py: Python<'_>, r: Result<Counts, String>) -> PyResult<Bound<'_, PyDict>> {
-    let c = r.map_err(PyOSError::new_err)?;
+fn to_py(py: Python<'_>, c: Counts) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("received", c.received)?;
     d.set_item("written", c.written)?;
@@ -113,16 +116,6 @@ impl Handler for CollectorHandler {
     }
 }
 
-/// The one line a writer that lost messages ends with (the run then exits 1).
-fn write_failure(what: &str, lost: u64, failure: Option<&PathError>) -> PyResult<()> {
-    match failure {
-        Some(f) => Err(PyOSError::new_err(format!(
-            "the {what} could not write {lost} messages: {f}"
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// `mite collector`: raw frames to `DIR/current`, rolled every `roll_after` messages.
 #[pyfunction]
 #[pyo3(signature = (address, dir, roll_after, use_json=false, filter=None))]
@@ -140,16 +133,16 @@ pub fn run_collector<'py>(
         collector_id: None,
         use_json,
     })
-    .map_err(|e| PyOSError::new_err(format!("collector folder {e}")))?;
+    .map_err(|e| collector_err(collector::Error::Folder(e)))?;
     let mut h = CollectorHandler {
         collector,
         filter,
         malformed_seen: 0,
     };
     let r = py.detach(|| pump(&address, "mite.collector", &mut h));
-    let c = &h.collector;
-    write_failure("collector", c.lost_frames(), c.failure.as_ref())?;
-    to_py(py, r)
+    // A lost write is the run's verdict even when the socket failed afterwards.
+    h.collector.verdict().map_err(collector_err)?;
+    to_py(py, r.map_err(|e| collector_err(e.into()))?)
 }
 
 fn msg_type(raw: &[u8]) -> Option<&str> {
@@ -188,15 +181,107 @@ impl Handler for RecorderHandler {
 /// `mite recorder`: `data_created` appends to `DIR/NAME.msgpack`, `purge_data` deletes it.
 #[pyfunction]
 pub fn run_recorder(py: Python<'_>, address: String, dir: PathBuf) -> PyResult<Bound<'_, PyDict>> {
-    let recorder =
-        Recorder::open(dir).map_err(|e| PyOSError::new_err(format!("recorder folder {e}")))?;
+    let recorder = Recorder::open(dir).map_err(|e| recorder_err(recorder::Error::Folder(e)))?;
     let mut h = RecorderHandler(recorder);
     let r = py.detach(|| pump(&address, "mite.recorder", &mut h));
-    let rec = &h.0;
-    write_failure(
-        "recorder",
-        rec.lost.full + rec.lost.unwritable,
-        rec.failure.as_ref(),
-    )?;
-    to_py(py, r)
+    h.0.verdict().map_err(recorder_err)?;
+    to_py(py, r.map_err(|e| recorder_err(e.into()))?)
+}
+
+/// `mite receiver`'s processors: each frame goes to the `process_raw_message` methods as bytes,
+/// then decoded to the `process_message` methods. A processor that raises is logged (with its
+/// stack) and counted; the others still get the frame.
+struct ProcessorHandler {
+    listeners: Vec<Py<PyAny>>,
+    raw_listeners: Vec<Py<PyAny>>,
+    failed: u64,
+}
+
+impl ProcessorHandler {
+    fn call(&mut self, py: Python<'_>, listener: &Py<PyAny>, arg: &Bound<'_, PyAny>) {
+        if let Err(e) = listener.bind(py).call1((arg,)) {
+            self.failed += 1;
+            let stack = py
+                .import("traceback")
+                .and_then(|tb| tb.call_method1("format_exception", (e.value(py),)))
+                .and_then(|lines| PyString::new(py, "").call_method1("join", (lines,)))
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| e.to_string());
+            let name = listener
+                .bind(py)
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            log!(
+                Level::Error,
+                RECEIVER_LOGGER,
+                "receiver",
+                "processor {name} raised\n{}",
+                stack.trim_end()
+            );
+        }
+    }
+}
+
+impl Handler for ProcessorHandler {
+    fn frames(&mut self, frames: Vec<Vec<u8>>, counts: &mut Counts) {
+        let raw_listeners = std::mem::take(&mut self.raw_listeners);
+        let listeners = std::mem::take(&mut self.listeners);
+        Python::attach(|py| {
+            for raw in &frames {
+                let bytes = PyBytes::new(py, raw);
+                for l in &raw_listeners {
+                    self.call(py, l, bytes.as_any());
+                }
+                if listeners.is_empty() {
+                    counts.written += 1;
+                    continue;
+                }
+                // Admission already checked the frame; a value Python cannot make is malformed.
+                let Ok(msg) = crate::py::support::decode::unpack(py, raw) else {
+                    counts.malformed += 1;
+                    continue;
+                };
+                for l in &listeners {
+                    self.call(py, l, &msg);
+                }
+                counts.written += 1;
+            }
+        });
+        self.raw_listeners = raw_listeners;
+        self.listeners = listeners;
+    }
+
+    // NOTE: the receiver's line keeps the keys it always had (received, malformed, failed);
+    // `malformed` counts every frame admission skipped (oversize ones too).
+    fn totals(&self, c: &Counts) -> String {
+        format!(
+            "totals: received={} malformed={} failed={}",
+            c.received,
+            c.malformed + c.oversize,
+            self.failed
+        )
+    }
+}
+
+const RECEIVER_LOGGER: &str = "mite.cli.services";
+
+/// `mite receiver`: every frame on `address` to the processors' methods, until SIGINT/SIGTERM.
+#[pyfunction]
+pub fn run_receiver<'py>(
+    py: Python<'py>,
+    address: String,
+    listeners: Vec<Py<PyAny>>,
+    raw_listeners: Vec<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut h = ProcessorHandler {
+        listeners,
+        raw_listeners,
+        failed: 0,
+    };
+    let r = py.detach(|| pump(&address, RECEIVER_LOGGER, &mut h));
+    let c = r.map_err(transport_err)?;
+    let d = to_py(py, c)?;
+    d.set_item("failed", h.failed)?;
+    Ok(d)
 }

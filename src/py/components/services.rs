@@ -2,6 +2,8 @@
 //! `Socket` gives the Python-driven components (controller, runner, receiver) ZeroMQ without
 //! holding the GIL while they wait.
 use pyo3::exceptions::{PyOSError, PyValueError};
+
+use super::errors::{duplicator_err, exporter_err, stats_err, transport_err};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
@@ -22,13 +24,6 @@ fn counts_dict<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyDict>>
     Ok(d)
 }
 
-fn done<'py>(py: Python<'py>, r: Result<Counts, String>) -> PyResult<Bound<'py, PyDict>> {
-    match r {
-        Ok(c) => counts_dict(py, &c),
-        Err(e) => Err(PyOSError::new_err(e)),
-    }
-}
-
 /// `mite duplicator`: runs until SIGINT/SIGTERM; returns the totals.
 #[pyfunction]
 pub fn run_duplicator<'py>(
@@ -40,8 +35,10 @@ pub fn run_duplicator<'py>(
         in_address,
         out_addresses,
     };
-    let r = py.detach(|| duplicator::run(&cfg));
-    done(py, r)
+    let c = py
+        .detach(|| duplicator::run(&cfg))
+        .map_err(duplicator_err)?;
+    counts_dict(py, &c)
 }
 
 /// `mite prometheus_exporter`.
@@ -55,8 +52,8 @@ pub fn run_exporter<'py>(
         stats_address,
         web_address,
     };
-    let r = py.detach(|| exporter::run(&cfg));
-    done(py, r)
+    let c = py.detach(|| exporter::run(&cfg)).map_err(exporter_err)?;
+    counts_dict(py, &c)
 }
 
 /// Python stats objects, fed and dumped on this (the main) thread while the loop waits.
@@ -185,7 +182,7 @@ pub fn run_stats<'py>(
         };
         py.detach(|| stats::run(&cfg, agg, Some(&mut ext)))
     };
-    done(py, r)
+    counts_dict(py, &r.map_err(stats_err)?)
 }
 
 /// One ZeroMQ socket for Python code; every wait releases the GIL.
@@ -222,7 +219,7 @@ impl Socket {
         };
         let t = Transport::new();
         let role = if bind { Role::Bind } else { Role::Connect };
-        let sock = t.socket(k, &address, role).map_err(PyOSError::new_err)?;
+        let sock = t.socket(k, &address, role).map_err(transport_err)?;
         Ok(Socket {
             sock: std::sync::Mutex::new(Some(sock)),
             _transport: t,

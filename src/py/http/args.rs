@@ -115,13 +115,7 @@ fn str_pair(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(String, String)> {
 }
 
 fn positive_seconds(t: &Bound<'_, PyAny>) -> PyResult<Duration> {
-    let t: f64 = t.extract()?;
-    if !(t.is_finite() && t > 0.0) {
-        return Err(PyValueError::new_err(format!(
-            "timeout must be a positive number of seconds, not {t}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(t))
+    crate::http::timeout(t.extract()?).map_err(PyValueError::new_err)
 }
 
 fn http_version(v: &Bound<'_, PyAny>) -> PyResult<HttpVersion> {

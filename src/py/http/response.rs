@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt, PyTraverseError, PyVisit};
 
 use super::acurl::helpers;
-use crate::http::Transfer;
+use crate::http::{headers, Transfer};
 use crate::py::support::lookup::lookup;
 
 /// What a request asked for that stays the same across its redirects (for `response.request`).
@@ -73,59 +73,17 @@ impl Response {
         (300..400).contains(&self.transfer.status) && self.transfer.redirect_url.is_some()
     }
 
-    /// `(name, value)` text of the final header block: interim `1xx` blocks and status line left out.
     fn header_pairs(&self) -> Vec<(String, Option<String>)> {
-        let text = String::from_utf8_lossy(&self.transfer.header);
-        let last = text
-            .split("\r\n\r\n")
-            .filter(|b| !b.trim().is_empty())
-            .last()
-            .unwrap_or("");
-        last.split("\r\n")
-            .skip(1)
-            .filter(|l| !l.is_empty())
-            .map(|line| match line.split_once(": ") {
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (line.to_string(), None),
-            })
-            .collect()
+        headers::header_pairs(&self.transfer.header)
     }
 
-    /// Header values grouped by lower-cased name, first-seen order, repeats joined with ", ".
     fn grouped(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        for (k, v) in self.header_pairs() {
-            let k = k.to_lowercase();
-            let v = v.unwrap_or_default();
-            match out.iter_mut().find(|(name, _)| *name == k) {
-                Some((_, joined)) => {
-                    joined.push_str(", ");
-                    joined.push_str(&v);
-                }
-                None => out.push((k, v)),
-            }
-        }
-        out
+        headers::grouped(&self.transfer.header)
     }
 
     fn encoding_of(&self) -> PyResult<String> {
-        let content_type = self
-            .grouped()
-            .into_iter()
-            .find(|(k, _)| k == "content-type")
-            .map(|(_, v)| v);
-        match content_type {
-            Some(ct) if !ct.is_empty() && ct.contains("charset=") => {
-                // `ct.split("charset=")[-1].split()[0]`, IndexError included.
-                let after = ct.rsplit("charset=").next().unwrap_or("");
-                after
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-                    .ok_or_else(|| PyIndexError::new_err("list index out of range"))
-            }
-            _ => Ok("latin1".to_string()),
-        }
+        headers::encoding(&self.transfer.header)
+            .ok_or_else(|| PyIndexError::new_err("list index out of range"))
     }
 
     fn body_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {

@@ -1,0 +1,19 @@
+//! Why `mite recorder` (or a Python `Recorder`) stopped or failed, as one line naming the path
+//! or the socket.
+use crate::collector::PathError;
+use crate::transport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The folder could not be made.
+    #[error("recorder folder {0}")]
+    Folder(#[source] PathError),
+    /// A file operation failed for a Python caller, who gets the bare path and reason.
+    #[error(transparent)]
+    File(PathError),
+    /// Messages were lost to a failed write; the first failure names the path and the reason.
+    #[error("the recorder could not write {lost} messages: {failure}")]
+    Write { lost: u64, failure: PathError },
+    #[error(transparent)]
+    Transport(#[from] transport::Error),
+}
