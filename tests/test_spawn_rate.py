@@ -11,6 +11,7 @@ import subprocess
 from collections import Counter
 
 import pytest
+
 from helpers import clean_env, collected, of_type, run_mite, wait_for, write_module
 
 RATE = 100  # journeys per second asked for

@@ -19,7 +19,11 @@ impl SpawnBucket {
     /// A bucket refilled at `rate` per second, holding at most `capacity` (at least one start),
     /// full at first so a test starts at once, as mite 2.11's first request did.
     pub fn new(rate: f64, capacity: f64) -> Self {
-        let rate = if rate.is_finite() { rate.max(0.0) } else { f64::MAX };
+        let rate = if rate.is_finite() {
+            rate.max(0.0)
+        } else {
+            f64::MAX
+        };
         let capacity = if capacity.is_finite() {
             capacity.max(1.0)
         } else {
@@ -108,7 +112,10 @@ mod tests {
             let started: usize = (1..=n)
                 .map(|i| b.grant(usize::MAX, 1, i as f64 * step))
                 .sum();
-            assert!((9_990..=10_000).contains(&started), "step {step}: {started}");
+            assert!(
+                (9_990..=10_000).contains(&started),
+                "step {step}: {started}"
+            );
         }
     }
 
