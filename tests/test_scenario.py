@@ -20,6 +20,9 @@ class FakeClock:
     def time(self):
         return self.now
 
+    def monotonic(self):
+        return self.now
+
 
 @pytest.fixture
 def clock(monkeypatch):
@@ -181,14 +184,33 @@ def test_a_fractional_share_is_rounded_up_at_random(clock):
     assert sizes == {0, 1}
 
 
-def test_spawn_rate_divided_by_hit_rate_caps_the_work(clock):
-    manager = ScenarioManager(spawn_rate=4)
+def test_spawn_rate_is_starts_per_second_whatever_the_hit_rate(clock):
+    # mite 2.11 divided the rate by the runners' request rate; here it is a token bucket holding
+    # one period's worth, refilled by the clock, and the hit rate is ignored.
+    manager = ScenarioManager(spawn_rate=4, period=1)
     manager.add_scenario("m:j", None, constant(50))
-    assert len(get_work(manager, hit_rate=2.0)[0]) == 2
-    assert len(get_work(manager, hit_rate=0.5)[0]) == 50  # a hit rate of 1 or less: no cap
+    assert len(get_work(manager, hit_rate=2.0)[0]) == 4
+    assert get_work(manager, hit_rate=0.0)[0] == []
+    clock.now += 0.5
+    assert len(get_work(manager, hit_rate=1000.0)[0]) == 2
+    clock.now += 10
+    assert len(get_work(manager, current={1: 6})[0]) == 4  # the burst is one period's worth
     unlimited = ScenarioManager()
     unlimited.add_scenario("m:j", None, constant(50))
     assert len(get_work(unlimited, hit_rate=100.0)[0]) == 50
+
+
+def test_spawn_tokens_are_shared_among_runners_and_unused_ones_return(clock):
+    manager = ScenarioManager(spawn_rate=100, period=1)
+    manager.add_scenario("m:j", None, constant(1000))
+    # Four runners: one request takes at most a quarter of a full bucket.
+    assert [len(get_work(manager, num_runners=4)[0]) for _ in range(5)] == [25, 25, 25, 25, 0]
+    # The datapool has nothing for the first 5 of 10 checkouts: those 5 tokens go back.
+    pooled = ScenarioManager(spawn_rate=10, period=1)
+    pooled.add_scenario("m:j", ListPool(range(100), none_first=5), constant(10))
+    assert len(get_work(pooled)[0]) == 5
+    assert len(get_work(pooled, current={1: 5})[0]) == 5
+    assert get_work(pooled, current={1: 5})[0] == []
 
 
 def test_runner_max_journeys_caps_the_work(clock):

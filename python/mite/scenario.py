@@ -6,7 +6,7 @@ from collections import Counter, namedtuple
 from itertools import count
 
 from ._errors import StopVolumeModel
-from ._native import plan_work
+from ._native import SpawnLimiter, plan_work
 from .datapools import DataPoolExhausted
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,12 @@ class ScenarioManager:
         self._start_time = time.time()
         self._current_period_end = 0
         self._spawn_rate = spawn_rate
+        # `--spawn-rate` new journeys per second across all runners, at most one period's worth
+        # at once; the runners' request rate (`hit_rate`) no longer plays a part.
+        self._spawn_limiter = None
+        if spawn_rate is not None:
+            rate = float(spawn_rate)
+            self._spawn_limiter = SpawnLimiter(rate, rate * max(float(period), 0.0))
         self._required = {}
         self._scenarios = {}
         self._config_manager = config_manager
@@ -104,16 +110,25 @@ class ScenarioManager:
             ) from e
 
     async def get_work(self, current_work, num_runner_current_work, num_runners, runner_self_limit, hit_rate):
+        # `hit_rate` is kept for mite 2.11's signature; the spawn limiter does not use it.
         required = self.get_required_work()
         scenario_ids, limit = plan_work(
-            required,
-            dict(current_work),
-            num_runner_current_work,
-            num_runners,
-            runner_self_limit,
-            None if self._spawn_rate is None else float(self._spawn_rate),
-            hit_rate,
+            required, dict(current_work), num_runner_current_work, num_runners, runner_self_limit
         )
+        limiter = self._spawn_limiter
+        if limiter is not None:
+            limit = limiter.grant(min(limit, len(scenario_ids)), num_runners, time.monotonic())
+        try:
+            work, volume = await self._build_work(scenario_ids, limit)
+        except BaseException:
+            if limiter is not None:
+                limiter.refund(limit)
+            raise
+        if limiter is not None and len(work) < limit:
+            limiter.refund(limit - len(work))
+        return work, volume
+
+    async def _build_work(self, scenario_ids, limit):
         scenarios = self._scenarios
         if all(s.datapool is None for s in scenarios.values()):
             # Nothing to await: build the work list in one pass (this runs once per journey).

@@ -1,4 +1,5 @@
-//! How much new work one `request_work` may hand out, and in which (shuffled) scenario order.
+//! How much new work one `request_work` may hand out by volume (the spawn rate is `bucket.rs`'s),
+//! and in which (shuffled) scenario order.
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -12,8 +13,6 @@ pub struct PlanInput<'a> {
     pub num_runners: usize,
     /// `--runner-max-journeys` of the asking runner.
     pub runner_max: Option<i64>,
-    pub spawn_rate: Option<f64>,
-    pub hit_rate: f64,
 }
 
 /// Returns the shuffled scenario ids still short of their volume, and how many of them to start.
@@ -24,11 +23,6 @@ pub fn plan_work(input: &PlanInput<'_>, rng: &mut impl Rng) -> (Vec<i64>, usize)
     if let Some(max) = input.runner_max {
         // NOTE: mite 2.11 compares with the share again here, so the option had no effect.
         limit = limit.min((max - input.runner_current).max(0) as f64);
-    }
-    if let Some(rate) = input.spawn_rate {
-        if input.hit_rate > 1.0 {
-            limit = limit.min(rate / input.hit_rate);
-        }
     }
     // The fractional part is rounded up at random, so small shares still make progress.
     let frac = limit.fract();
@@ -63,8 +57,6 @@ mod tests {
             runner_current: 0,
             num_runners: 1,
             runner_max: None,
-            spawn_rate: None,
-            hit_rate: 0.0,
         }
     }
 
@@ -79,7 +71,7 @@ mod tests {
     }
 
     #[test]
-    fn share_spawn_rate_and_runner_max_cap_the_limit() {
+    fn share_and_runner_max_cap_the_limit() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
         let (req, cur) = (w(&[(1, 100)]), w(&[]));
         let mut inp = input(&req, &cur);
@@ -88,10 +80,6 @@ mod tests {
         inp.runner_current = 20;
         assert_eq!(plan_work(&inp, &mut rng).1, 5);
         inp.runner_max = Some(22);
-        assert_eq!(plan_work(&inp, &mut rng).1, 2);
-        inp.runner_max = None;
-        inp.spawn_rate = Some(10.0);
-        inp.hit_rate = 5.0;
         assert_eq!(plan_work(&inp, &mut rng).1, 2);
     }
 

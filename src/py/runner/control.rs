@@ -70,17 +70,15 @@ impl RunnerTracker {
     }
 }
 
-/// The shuffled scenario ids short of their volume, and how many to start now.
+/// The shuffled scenario ids short of their volume, and how many of them the volume allows now.
 #[pyfunction]
-#[pyo3(signature = (required, current, runner_current, num_runners, runner_max, spawn_rate, hit_rate))]
+#[pyo3(signature = (required, current, runner_current, num_runners, runner_max))]
 pub fn plan_work(
     required: BTreeMap<i64, i64>,
     current: BTreeMap<i64, i64>,
     runner_current: i64,
     num_runners: usize,
     runner_max: Option<i64>,
-    spawn_rate: Option<f64>,
-    hit_rate: f64,
 ) -> (Vec<i64>, usize) {
     let input = PlanInput {
         required: &required,
@@ -88,8 +86,30 @@ pub fn plan_work(
         runner_current,
         num_runners,
         runner_max,
-        spawn_rate,
-        hit_rate,
     };
     control::plan_work(&input, &mut rand::rng())
+}
+
+/// `--spawn-rate` as a token bucket; `now` is `time.monotonic()` (passed in so tests set it).
+#[pyclass(module = "mite.scenario", name = "SpawnLimiter")]
+pub struct SpawnLimiter(control::SpawnBucket);
+
+#[pymethods]
+impl SpawnLimiter {
+    #[new]
+    fn new(rate: f64, capacity: f64) -> Self {
+        SpawnLimiter(control::SpawnBucket::new(rate, capacity))
+    }
+
+    fn grant(&mut self, want: usize, runners: usize, now: f64) -> usize {
+        self.0.grant(want, runners, now)
+    }
+
+    fn refund(&mut self, unused: usize) {
+        self.0.refund(unused);
+    }
+
+    fn available(&mut self, now: f64) -> usize {
+        self.0.available(now)
+    }
 }

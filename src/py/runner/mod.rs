@@ -5,11 +5,12 @@ pub mod core;
 
 use pyo3::prelude::*;
 
-/// Adds `RunnerCore`, its done-callback type, the trackers and `plan_work`.
+/// Adds `RunnerCore`, its done-callback type, the trackers, `plan_work` and the spawn limiter.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::RunnerCore>()?;
     m.add_class::<core::Done>()?;
     m.add_class::<control::WorkTracker>()?;
     m.add_class::<control::RunnerTracker>()?;
+    m.add_class::<control::SpawnLimiter>()?;
     m.add_function(wrap_pyfunction!(control::plan_work, m)?)
 }
