@@ -191,13 +191,14 @@ VANISHED = (
 )  # fmt: skip
 REFUSED = ("errors:vanishes", "__root__", "ConnectionRefusedError",
            "ConnectionRefusedError: [Errno 111] Connection refused")  # fmt: skip
-# A journey that connects while the service dies may see a reset instead, as timing falls.
+# A journey that connects while the service dies may see a reset instead, as timing falls: on
+# connecting (`__root__`) or on its first call, reported by the kernel (errno 104) or by asyncio's
+# transport ("Connection lost"), whichever notices first.
 RESETS = {
-    ("errors:vanishes", "__root__", "ConnectionResetError",
-     "ConnectionResetError: [Errno 104] Connection reset by peer"),
-    ("errors:vanishes", "__root__ :: call 0", "ConnectionResetError",
-     "ConnectionResetError: Connection lost"),
-}  # fmt: skip
+    ("errors:vanishes", where, "ConnectionResetError", "ConnectionResetError: " + text)
+    for where in ("__root__", "__root__ :: call 0")
+    for text in ("[Errno 104] Connection reset by peer", "Connection lost")
+}
 
 
 # "vanishes" also covers a refusing service: once gone, every later journey is refused.
