@@ -228,5 +228,7 @@ def test_debugging_needs_one_runner(tmp_path):
 
 def test_runners_shows_in_help(tmp_path):
     proc = run_mite(["--help"], cwd=tmp_path)
-    assert "[--runners=RUNNERS] SCENARIO_SPEC" in proc.stdout
+    usage = [line for line in proc.stdout.splitlines() if line.lstrip().startswith("mite [options] ")
+             and (" scenario test " in line or " journey test " in line)]
+    assert len(usage) == 2 and all("[--runners=RUNNERS]" in line for line in usage), usage
     assert re.search(r"--runners=RUNNERS +Runner processes .*\[default: 1\]", proc.stdout)
