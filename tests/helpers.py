@@ -6,7 +6,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import msgpack
@@ -162,3 +165,38 @@ def wait_push_delivered(port, wire_bytes, timeout=30.0, check=lambda: None):
             raise AssertionError(f"after {timeout} s, {acked} of {want} bytes sent to port {port} "
                                  "were acknowledged")
         time.sleep(0.02)
+
+
+class CountingOk(BaseHTTPRequestHandler):
+    """Answers every GET with 200 "ok" and counts it in `server.count`."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        with self.server.lock:
+            self.server.count += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def http_server(handler=CountingOk):
+    """A threaded HTTP server on a free loopback port, serving until the block ends; `server.count`
+    and `server.lock` are there for handlers that count."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.count = 0
+    server.lock = threading.Lock()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -6,15 +6,14 @@ import json
 import math
 import shutil
 import subprocess
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from websockets.sync.client import connect
 
-from helpers import collected, of_type, run_mite, write_module
+from helpers import collected, http_server, of_type, run_mite, write_module
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # HDR histograms keep 3 significant digits: a value is reported within 1/1024 below itself.
@@ -70,12 +69,8 @@ class Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_server(Site) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 THRESHOLDS = ["checkout:p(95)<10s", "browse:count>=1", "checkout:p(50)<1us", "error_rate<=100%"]

@@ -10,14 +10,12 @@ import select
 import signal
 import struct
 import termios
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyte
 import pytest
 
-from helpers import MITE, clean_env, run_mite, write_module
+from helpers import MITE, clean_env, http_server, run_mite, write_module
 
 ROWS, COLS = 40, 400
 STATUS = re.compile(r"^mite \d\d:\d\d:\d\d  journeys required (\d+|-) actual (\d+|-)  requests \d+")
@@ -25,29 +23,10 @@ STATUS = re.compile(r"^mite \d\d:\d\d:\d\d  journeys required (\d+|-) actual (\d
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] <[A-Z]+> \[[^\]]+\] \[.+\] .*$")
 
 
-class _Ok(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def target():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with http_server() as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 @pytest.fixture

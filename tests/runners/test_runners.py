@@ -5,9 +5,7 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from helpers import (
     MITE,
     assert_clean_failure,
     clean_env,
+    http_server,
     read_frames,
     run_mite,
     wait_for,
@@ -25,33 +24,11 @@ from helpers import (
 STARTED = re.compile(r"started (\d+) runner processes: pids ([\d ]+)")
 
 
-class _Counting(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        with self.server.lock:
-            self.server.count += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def target():
     """A loopback HTTP server that counts the requests it answered."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
-    server.daemon_threads = True
-    server.count = 0
-    server.lock = threading.Lock()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with http_server() as server:
+        yield server
 
 
 SCENARIO = """
