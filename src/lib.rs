@@ -11,6 +11,7 @@ pub mod py;
 pub mod recorder;
 pub mod report;
 pub mod results;
+pub mod schedule;
 pub mod stats;
 pub mod transport;
 
