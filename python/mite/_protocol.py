@@ -11,6 +11,10 @@ REQUEST_WORK = 2
 BYE = 3
 KINDS = (HELLO, REQUEST_WORK, BYE)
 
+# What mite's runners put in `hello` (2.11's sent None, and its controller ignores the content):
+# they take arrival-rate leases, given as a 4th field of the work reply.
+RUNNER_CAPABILITIES = {"arrival_rate": 1}
+
 MAX_FRAME_BYTES = max_frame_bytes()
 
 
@@ -52,6 +56,7 @@ __all__ = [
     "KINDS",
     "MAX_FRAME_BYTES",
     "REQUEST_WORK",
+    "RUNNER_CAPABILITIES",
     "FrameTooLarge",
     "check_size",
     "read_reply",

@@ -19,9 +19,14 @@ class Controller:
         self._work_tracker = WorkTracker()
         self._runner_tracker = RunnerTracker()
         self._config_manager = config_manager
+        # Runners that said in `hello` that they take arrival-rate leases (a 2.11 runner cannot).
+        self._lease_runners = set()
+        self._warned_no_leases = False
 
-    def hello(self):
+    def hello(self, capabilities=None):
         runner_id = next(self._runner_id_gen)
+        if isinstance(capabilities, dict) and capabilities.get("arrival_rate"):
+            self._lease_runners.add(runner_id)
         return runner_id, self._testname, self._config_manager.get_changes_for_runner(runner_id)
 
     async def _required_work_for_runner(self, runner_id, max_work=None):
@@ -40,11 +45,28 @@ class Controller:
         self._runner_tracker.update(runner_id)
         await self._scenario_manager.checkin_data(completed_data_ids)
         work = await self._required_work_for_runner(runner_id, max_work)
-        return (
+        leases = await self._leases_for_runner(runner_id)
+        reply = (
             work,
             self._config_manager.get_changes_for_runner(runner_id),
             not self._scenario_manager.is_active(),
         )
+        # The 4th field goes only to runners that asked for leases: a 2.11 runner unpacks 3.
+        return reply if leases is None else (*reply, leases)
+
+    async def _leases_for_runner(self, runner_id):
+        manager = self._scenario_manager
+        if runner_id not in self._lease_runners:
+            if manager.has_arrival_rate() and not self._warned_no_leases:
+                self._warned_no_leases = True
+                logger.warning(
+                    "runner %s does not take arrival-rate scenarios (a mite 2.11 runner?); they run on the others only",
+                    runner_id,
+                )
+            return None
+        active = self._runner_tracker.get_active()
+        sharing = sum(1 for r in active if r in self._lease_runners)
+        return await manager.get_leases(runner_id, sharing)
 
     def request_work_stopped(self, runner_id, current_work, completed_data_ids, max_work=None):
         """Bookkeeping for a work request answered with "stop" (no new work is planned)."""
@@ -70,5 +92,7 @@ class Controller:
         return not self._scenario_manager.is_active() and self._runner_tracker.get_active_count() == 0
 
     def bye(self, runner_id):
+        self._lease_runners.discard(runner_id)
+        self._scenario_manager.remove_runner(runner_id)
         self._runner_tracker.remove_runner(runner_id)
         self._work_tracker.remove_runner(runner_id)

@@ -10,6 +10,9 @@ from .utils import spec_import
 
 logger = logging.getLogger(__name__)
 
+# Seconds of leased arrival-rate work left when the runner asks for more.
+LEASE_MARGIN = 1.0
+
 __all__ = ["Runner", "RunnerControllerTransportExample", "spec_import_cached"]
 
 
@@ -23,13 +26,15 @@ class RunnerControllerTransportExample:  # pragma: no cover - documents the prot
     """What `Runner` expects of its transport: the three calls it makes to the controller."""
 
     async def hello(self):
-        """Returns `(runner_id, test_name, config_list)`; config_list is `(key, value)` pairs."""
+        """Returns `(runner_id, test_name, config_list)`; config_list is `(key, value)` pairs.
+        mite's own transports also tell the controller the runner takes arrival-rate leases."""
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
         """Takes the runner's `{scenario_id: running}`, the `(scenario_id, data_id)` pairs
         finished since the last call and a limit (None for none). Returns
         `(work, config_list, stop)`: work is `(scenario_id, data_id, journey_spec, args)`
-        tuples, config_list the config changes, stop whether to start no more work."""
+        tuples, config_list the config changes, stop whether to start no more work. A runner
+        that took leases in `hello` gets a 4th field, its arrival-rate leases."""
 
     async def bye(self, runner_id):
         """Says the runner is leaving."""
@@ -88,6 +93,7 @@ class Runner:
         self._stop = True
         if self._core is not None:
             self._core.set_stop(True)
+            self._core.clear_arrivals()
 
     async def run(self):
         await self._run()
@@ -97,7 +103,12 @@ class Runner:
         core = self._core
         fut = loop.create_future()
         core.set_waiter(fut)
-        handle = loop.call_later(self._loop_wait_max, _wake, fut)
+        wait = self._loop_wait_max
+        horizon = core.lease_horizon()
+        if horizon is not None:
+            # Ask for the next arrival-rate window while a second of the last one is left.
+            wait = max(0.01, min(wait, horizon - loop.time() - LEASE_MARGIN))
+        handle = loop.call_later(wait, _wake, fut)
         try:
             await fut
         finally:
@@ -129,13 +140,15 @@ class Runner:
             core.set_stop(True)
         completed = []
         while not self._stop:
-            work, config_list, stop = await self._transport.request_work(
-                runner_id, core.current_work(), completed, self._max_work
-            )
+            reply = await self._transport.request_work(runner_id, core.current_work(), completed, self._max_work)
+            work, config_list, stop = reply[:3]
             if stop:
                 self.stop()
             config.update(config_list)
             core.spawn(work)
+            if len(reply) > 3 and reply[3] and not self._stop:
+                # Arrival-rate journeys: the core's timer starts each when it is due.
+                core.add_leases(reply[3])
             completed = await self._wait(loop)
         while core.running():
             _, config_list, _ = await self._transport.request_work(
@@ -145,6 +158,11 @@ class Runner:
             completed = await self._wait(loop)
         await self._transport.request_work(runner_id, core.current_work(), completed, 0)
         await self._transport.bye(runner_id)
+        if core.dropped_journeys:
+            logger.warning(
+                "%d arrival-rate journeys were dropped: due while max_in_flight journeys ran, or with no datapool item",
+                core.dropped_journeys,
+            )
 
 
 def _wake(fut):

@@ -1,19 +1,28 @@
 """The scenario manager: volume models decide how many journeys each scenario needs."""
 
 import logging
+import math
 import time
 from collections import Counter, namedtuple
 from itertools import count
 
 from ._errors import StopVolumeModel
-from ._native import SpawnLimiter, plan_work
+from ._native import ArrivalPlan, SpawnLimiter, plan_work
 from .datapools import DataPoolExhausted
+from .volume_model import ArrivalModel
 
 logger = logging.getLogger(__name__)
 
 Scenario = namedtuple("Scenario", "journey_spec datapool volumemodel".split())
 
 __all__ = ["Scenario", "ScenarioManager", "StopVolumeModel", "ScenarioError"]
+
+# How far ahead (seconds) an arrival-rate scenario is leased to a runner: more than a runner's
+# wait between work requests, so its timer never runs dry between two answers.
+LEASE_LOOKAHEAD = 2.0
+# An arrival-rate scenario ends this long after its profile, so that every runner's last
+# journeys have started before the controller answers "stop".
+ARRIVAL_END_GRACE = 0.5
 
 
 class ScenarioError(Exception):
@@ -47,6 +56,8 @@ class ScenarioManager:
             self._spawn_limiter = SpawnLimiter(rate, rate * max(float(period), 0.0))
         self._required = {}
         self._scenarios = {}
+        # Arrival-rate scenarios: their plans, which lease each runner its windows.
+        self._plans = {}
         self._config_manager = config_manager
 
     def _now(self):
@@ -55,6 +66,8 @@ class ScenarioManager:
     def add_scenario(self, journey_spec, datapool, volumemodel):
         scenario_id = next(self._scenario_id_gen)
         self._scenarios[scenario_id] = Scenario(journey_spec, datapool, volumemodel)
+        if isinstance(volumemodel, ArrivalModel):
+            self._plans[scenario_id] = ArrivalPlan(list(volumemodel.segments), LEASE_LOOKAHEAD)
         logger.info(
             "Added scenario id=%d journey_spec=%r datapool=%r volumemodel=%r",
             scenario_id,
@@ -67,12 +80,15 @@ class ScenarioManager:
     def _remove(self, scenario_id, why):
         logger.info("Removed scenario %d because %s", scenario_id, why)
         del self._scenarios[scenario_id]
+        self._plans.pop(scenario_id, None)
         if not self._scenarios:
             logger.info("All scenarios have been removed from scenario tracker")
 
     def _update_required_and_period(self, start_of_period, end_of_period):
         required = {}
         for scenario_id, scenario in list(self._scenarios.items()):
+            if scenario_id in self._plans:
+                continue
             try:
                 number = int(scenario.volumemodel(start_of_period, end_of_period))
             except StopVolumeModel:
@@ -156,6 +172,53 @@ class ScenarioManager:
                 work.append((scenario_id, dpi.id, scenario.journey_spec, dpi.data))
             volume[scenario_id] = volume.get(scenario_id, 0) + 1
         return work, volume
+
+    def has_arrival_rate(self):
+        return bool(self._plans)
+
+    async def get_leases(self, runner_id, num_runners):
+        """The next window of each arrival-rate scenario for `runner_id`, one of
+        `num_runners` sharing them: `(scenario_id, journey_spec, segments, from, to, share,
+        carry_in, count, elapsed, cap, data)` tuples (see `mite._native.ArrivalPlan`)."""
+        if not self._plans or self._in_start:
+            return []
+        elapsed = self._now()
+        leases = []
+        for scenario_id, plan in list(self._plans.items()):
+            if plan.over(elapsed - ARRIVAL_END_GRACE):
+                self._remove(scenario_id, "its arrival-rate profile ended")
+                continue
+            lease = plan.lease(runner_id, elapsed, max(num_runners, 1))
+            if lease is None:
+                continue
+            scenario = self._scenarios[scenario_id]
+            count = lease[4]
+            data = None
+            if scenario.datapool is not None:
+                data = await self._checkout_many(scenario_id, scenario, count)
+            cap = scenario.volumemodel.max_in_flight
+            if cap is not None:
+                cap = max(1, math.ceil(cap / max(num_runners, 1)))
+            leases.append((scenario_id, scenario.journey_spec, plan.segments, *lease, elapsed, cap, data))
+        return leases
+
+    async def _checkout_many(self, scenario_id, scenario, count):
+        """Up to `count` `(data_id, data)` items; journeys left without one are dropped."""
+        data = []
+        for _ in range(count):
+            try:
+                dpi = await self._checkout(scenario_id, scenario)
+            except DataPoolExhausted:
+                self._remove(scenario_id, "data pool exhausted")
+                break
+            if dpi is None:
+                break
+            data.append((dpi.id, dpi.data))
+        return data
+
+    def remove_runner(self, runner_id):
+        for plan in self._plans.values():
+            plan.remove_runner(runner_id)
 
     def is_active(self):
         return self._in_start or bool(self._scenarios)

@@ -159,3 +159,97 @@ def oneshot_vm(when=-1, stop_scenario=False):
     _vm.duration = when
     _vm.tps = 1
     return _vm
+
+
+# Arrival-rate (open) models: journeys started per second, whatever the system under test does.
+# The scenario manager leases them to runners, which start each journey at its scheduled time.
+
+
+def _number(owner, name, value, what):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (value >= 0) or value == float("inf"):
+        raise ValueError(f"{owner}: {name}={value!r} is not a number >= 0 ({what})")
+    return float(value)
+
+
+def _cap(owner, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{owner}: max_in_flight={value!r}: expected a positive number of journeys")
+    return value
+
+
+class ArrivalModel:
+    """An open model: `segments` of linearly changing rate (journeys per second), played one
+    after another; `max_in_flight` caps the scenario's journeys running at once (None: no cap),
+    journeys due over it are dropped and counted. Models add with `+`, as the closed ones do."""
+
+    segments: tuple = ()
+    max_in_flight: int | None = None
+
+    @property
+    def duration(self):
+        return sum(d for d, _, _ in self.segments)
+
+    def rate_at(self, t):
+        """Journeys per second `t` seconds in."""
+        offset = 0.0
+        for duration, frm, to in self.segments:
+            if t < offset + duration:
+                return frm + (to - frm) * (t - offset) / duration
+            offset += duration
+        return 0.0
+
+    def _accrued(self, t):
+        offset = accrued = 0.0
+        for duration, frm, to in self.segments:
+            span = min(max(t - offset, 0.0), duration)
+            accrued += frm * span + ((to - frm) / duration if duration else 0.0) * span * span / 2
+            offset += duration
+        return accrued
+
+    def __call__(self, start, end):
+        """Journeys due in `[start, end)` (what a caller of a closed model's `vm(start, end)`
+        gets); the scenario manager itself leases the profile to runners instead."""
+        if start > self.duration:
+            raise StopVolumeModel
+        return int(self._accrued(end) - self._accrued(start))
+
+    def __add__(self, other):
+        if not isinstance(other, ArrivalModel):
+            raise ValueError(f"Cannot add a {type(other)} to an arrival-rate volume model")
+        caps = [c for c in (self.max_in_flight, other.max_in_flight) if c is not None]
+        return _ArrivalCompound(self.segments + other.segments, min(caps) if caps else None)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(segments={self.segments!r}, max_in_flight={self.max_in_flight!r})"
+
+
+class ArrivalRate(ArrivalModel):
+    """`rate` journeys started per second for `duration` seconds (k6's constant-arrival-rate)."""
+
+    def __init__(self, duration, rate, max_in_flight=None):
+        owner = "ArrivalRate"
+        duration = _number(owner, "duration", duration, "seconds")
+        rate = _number(owner, "rate", rate, "journeys per second")
+        self.segments = ((duration, rate, rate),)
+        self.max_in_flight = _cap(owner, max_in_flight)
+
+
+class RampArrivalRate(ArrivalModel):
+    """A rate changing linearly from `frm` to `to` journeys per second over `duration` seconds
+    (k6's ramping-arrival-rate stage)."""
+
+    def __init__(self, duration, frm, to, max_in_flight=None):
+        owner = "RampArrivalRate"
+        duration = _number(owner, "duration", duration, "seconds")
+        frm = _number(owner, "frm", frm, "journeys per second")
+        to = _number(owner, "to", to, "journeys per second")
+        self.segments = ((duration, frm, to),)
+        self.max_in_flight = _cap(owner, max_in_flight)
+
+
+class _ArrivalCompound(ArrivalModel):
+    def __init__(self, segments, max_in_flight):
+        self.segments = segments
+        self.max_in_flight = max_in_flight

@@ -25,6 +25,7 @@ from ._protocol import (
     HELLO,
     MAX_FRAME_BYTES,
     REQUEST_WORK,
+    RUNNER_CAPABILITIES,
     FrameTooLarge,
     read_reply,
     read_request,
@@ -360,7 +361,8 @@ class RunnerTransport:
         return await _run_blocking(self._worker, lambda should_stop: self._roundtrip(msg, timeout, should_stop), None)
 
     async def hello(self):
-        return await self._call((_MSG_TYPE_HELLO, None), None)
+        # A 2.11 controller ignores the content; ours then leases arrival-rate work to us.
+        return await self._call((_MSG_TYPE_HELLO, RUNNER_CAPABILITIES), None)
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
         logger.debug(
@@ -371,7 +373,7 @@ class RunnerTransport:
             max_work,
         )
         reply = await self._call((_MSG_TYPE_REQUEST_WORK, [runner_id, current_work, completed_data_ids, max_work]), self._timeout)
-        if not (isinstance(reply, tuple | list) and len(reply) == 3):
+        if not (isinstance(reply, tuple | list) and len(reply) in (3, 4)):
             # 2.11 failed unpacking it with a traceback.
             raise ControllerGone(f"the controller at {self._address} answered a work request with {reply!r}")
         return reply
@@ -422,7 +424,7 @@ class ControllerServer:
             logger.warning("bad request of %d bytes on the controller socket: %s", len(raw), e)
             return None
         if _type == _MSG_TYPE_HELLO:
-            return controller.hello()
+            return controller.hello() if content is None else controller.hello(content)
         if _type == _MSG_TYPE_REQUEST_WORK:
             return await controller.request_work(*content)
         return controller.bye(content)

@@ -209,6 +209,7 @@ pub fn render(s: &Value) -> String {
         "errors_per_s",
         "journeys",
         "journeys_failed",
+        "journeys_dropped",
         "bytes",
     ];
     for k in keys {

@@ -30,6 +30,8 @@ pub struct Message<'a> {
     /// `controller_report`'s maps, kept raw: they come once a second.
     pub required: Option<Raw<'a>>,
     pub actual: Option<Raw<'a>>,
+    /// `dropped_journeys`' number of journeys.
+    pub count: Option<f64>,
 }
 
 /// Text held as msgpack str or bin (`method` is bin in mite 2.11's `http_metrics`).
@@ -81,6 +83,7 @@ impl<'a> Message<'a> {
                 Some("test") => m.test = scan::as_str(v),
                 Some("required") => m.required = Some(v),
                 Some("actual") => m.actual = Some(v),
+                Some("count") => m.count = scan::as_f64(v),
                 _ => {}
             }
         }

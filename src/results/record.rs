@@ -112,6 +112,8 @@ pub struct Group {
     pub finished: u64,
     pub failed: u64,
     pub duration: Times,
+    /// Arrival-rate journeys due but not started (`dropped_journeys` messages).
+    pub dropped: u64,
 }
 
 /// One second of the run.
@@ -195,6 +197,12 @@ impl RunRecord {
             }
         } else if msg_type == "txn" {
             self.txn(m, sec);
+        } else if msg_type == "dropped_journeys" {
+            let n = m.count.filter(|c| c.is_finite() && *c > 0.0).unwrap_or(0.0) as u64;
+            self.all.dropped += n;
+            if let Some(j) = m.journey {
+                entry(&mut self.journeys, j).dropped += n;
+            }
         } else if msg_type == "controller_report" {
             let s = self.second(sec);
             s.required = m.required.and_then(map_total).or(s.required);

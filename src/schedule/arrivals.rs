@@ -82,6 +82,11 @@ impl<T> ArrivalQueue<T> {
         due
     }
 
+    /// True once the leases reach the profile's end: no window is left to ask for.
+    pub fn fully_leased(&self) -> bool {
+        self.horizon >= self.base + self.profile.duration() - 1e-9
+    }
+
     pub fn next_due(&self) -> Option<f64> {
         self.pending.front().map(|a| a.due)
     }

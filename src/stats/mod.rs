@@ -80,8 +80,10 @@ impl Aggregator {
     /// The dump list, encoded: `[dump, dump, ...]` in slot order.
     pub fn dump(&mut self, mut external: Vec<Vec<u8>>) -> Vec<u8> {
         let mut out = Vec::with_capacity(1024);
-        let _ = rmp::encode::write_array_len(&mut out, self.order.len() as u32);
-        for slot in &self.order {
+        let shown = |slot: &&Slot| !matches!(**slot, Slot::Native(i) if self.stats[i].omitted());
+        let slots: Vec<Slot> = self.order.iter().filter(shown).copied().collect();
+        let _ = rmp::encode::write_array_len(&mut out, slots.len() as u32);
+        for slot in &slots {
             match *slot {
                 Slot::Native(i) => self.stats[i].dump(&mut out),
                 Slot::External(i) => match external.get_mut(i) {

@@ -10,6 +10,7 @@ import sys
 import tracemalloc
 
 from .._native import LocalPipeline, unpack_msg
+from .._protocol import RUNNER_CAPABILITIES
 from ..controller import Controller
 from ..datapools import SingleRunDataPoolWrapper
 from ..logoutput import NATIVE
@@ -42,7 +43,7 @@ class DirectRunnerTransport:
         self._controller = controller
 
     async def hello(self):
-        return self._controller.hello()
+        return self._controller.hello(RUNNER_CAPABILITIES)
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
         return await self._controller.request_work(runner_id, current_work, completed_data_ids, max_work)

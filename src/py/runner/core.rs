@@ -9,6 +9,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySet, PyString, PyTuple};
 
+use super::arrival::Arrivals;
 use crate::py::context::ctx::{Context, Ids, StopSource, Target};
 use crate::py::context::sink::MessageSink;
 use crate::py::context::transaction::{classify, report_exception, send_txn};
@@ -30,19 +31,19 @@ struct Journey {
 
 #[pyclass(module = "mite._native")]
 pub struct RunnerCore {
-    sink: Py<PyAny>,
+    pub(super) sink: Py<PyAny>,
     config: Py<PyAny>,
-    test: Py<PyAny>,
-    runner_id: Py<PyAny>,
+    pub(super) test: Py<PyAny>,
+    pub(super) runner_id: Py<PyAny>,
     debug: bool,
     stop: Arc<AtomicBool>,
-    work: BTreeMap<i64, i64>,
-    completed: Vec<(i64, Py<PyAny>)>,
+    pub(super) work: BTreeMap<i64, i64>,
+    pub(super) completed: Vec<(i64, Py<PyAny>)>,
     next_context_id: i64,
     journeys: HashMap<String, Arc<Journey>>,
     create_task: Py<PyAny>,
     /// The loop `create_task` belongs to (its `__self__`), given to every context.
-    event_loop: Option<Py<PyAny>>,
+    pub(super) event_loop: Option<Py<PyAny>>,
     spec_import: Py<PyAny>,
     /// `async def wrapper(ctx, journey, args)` for journeys that need Python around them.
     wrapper: Py<PyAny>,
@@ -53,6 +54,8 @@ pub struct RunnerCore {
     /// whose awaited future is reachable only from the task itself (a connection handshake,
     /// say) could be collected by the cycle GC mid-journey and its journey never finish.
     tasks: Py<PySet>,
+    /// Arrival-rate journeys leased to this runner, and the timer that starts them.
+    pub(super) arrivals: Arrivals,
 }
 
 #[pymethods]
@@ -94,91 +97,17 @@ impl RunnerCore {
             waiter: None,
             fatal: None,
             tasks: PySet::empty(py)?.unbind(),
+            arrivals: Arrivals::default(),
         })
     }
 
     /// Starts one task per `(scenario_id, scenario_data_id, journey_spec, args)`.
     fn spawn(slf: &Bound<'_, Self>, work: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = slf.py();
         for item in work.try_iter()? {
             let item = item?;
             let (scenario_id, data_id, spec, args): (i64, Bound<PyAny>, String, Bound<PyAny>) =
                 item.extract()?;
-            let journey = slf.borrow_mut().journey(py, &spec)?;
-            let ctx = slf
-                .borrow_mut()
-                .context(py, scenario_id, &data_id, &journey)?;
-            let args = if args.is_none() {
-                PyTuple::empty(py)
-            } else {
-                PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)?
-            };
-            let (task, root) = if journey.wrapped {
-                let coro = slf.borrow().wrapper.bind(py).call1((
-                    ctx.bind(py),
-                    journey.func.bind(py),
-                    args,
-                ))?;
-                (slf.borrow().create_task.bind(py).call1((coro,))?, None)
-            } else {
-                let txn_id = ctx.get().next_txn_id();
-                let root = PyTuple::new(
-                    py,
-                    [
-                        root_name(py).clone().into_any(),
-                        txn_id.into_pyobject(py)?.into_any(),
-                    ],
-                )?;
-                let mut call_args = vec![ctx.bind(py).clone().into_any()];
-                call_args.extend(args.iter());
-                let coro = match journey.func.bind(py).call1(PyTuple::new(py, call_args)?) {
-                    Ok(coro) => coro,
-                    Err(err) => {
-                        // As in mite 2.11, a journey that fails when called (wrong arguments, say)
-                        // fails inside its root transaction: reported, and the run goes on.
-                        let (name, id) = (root.get_item(0)?, root.get_item(1)?);
-                        let start = unix_now();
-                        let exc = err.value(py).clone().into_any();
-                        report_exception(py, ctx.get(), &exc, Some((&name, &id)))?;
-                        send_txn(py, ctx.get(), start, true, Some((&name, &id)))?;
-                        if !data_id.is_none() {
-                            slf.borrow_mut()
-                                .completed
-                                .push((scenario_id, data_id.unbind()));
-                        }
-                        continue;
-                    }
-                };
-                // The task copies the current context, so it starts inside the root transaction.
-                let token = txnvar::set(py, root.as_any())?;
-                let task = slf.borrow().create_task.bind(py).call1((&coro,));
-                txnvar::reset(py, &token)?;
-                let task = task.map_err(|e| {
-                    if e.is_instance_of::<PyTypeError>(py) {
-                        let got = coro
-                            .get_type()
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_default();
-                        PyTypeError::new_err(format!(
-                            "journey {spec} is not an async function (calling it returned {got})"
-                        ))
-                    } else {
-                        e
-                    }
-                })?;
-                (task, Some((root.unbind(), unix_now())))
-            };
-            *slf.borrow_mut().work.entry(scenario_id).or_default() += 1;
-            let done = Done {
-                core: slf.clone().unbind(),
-                ctx,
-                scenario_id,
-                data_id: data_id.unbind(),
-                root,
-            };
-            task.call_method1(intern!(py, "add_done_callback"), (done,))?;
-            slf.borrow().tasks.bind(py).add(&task)?;
+            Self::spawn_one(slf, scenario_id, data_id, &spec, args, None)?;
         }
         Ok(())
     }
@@ -214,12 +143,101 @@ impl RunnerCore {
     }
 
     #[getter]
-    fn should_stop(&self) -> bool {
+    pub(super) fn should_stop(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 }
 
 impl RunnerCore {
+    /// Starts one journey as a task. `start` (unix seconds) is its root transaction's start
+    /// when it was scheduled for then (an arrival-rate journey); otherwise now.
+    pub(super) fn spawn_one(
+        slf: &Bound<'_, Self>,
+        scenario_id: i64,
+        data_id: Bound<'_, PyAny>,
+        spec: &str,
+        args: Bound<'_, PyAny>,
+        start: Option<f64>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let journey = slf.borrow_mut().journey(py, spec)?;
+        let ctx = slf
+            .borrow_mut()
+            .context(py, scenario_id, &data_id, &journey)?;
+        let args = if args.is_none() {
+            PyTuple::empty(py)
+        } else {
+            PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)?
+        };
+        let (task, root) = if journey.wrapped {
+            let coro = slf.borrow().wrapper.bind(py).call1((
+                ctx.bind(py),
+                journey.func.bind(py),
+                args,
+            ))?;
+            (slf.borrow().create_task.bind(py).call1((coro,))?, None)
+        } else {
+            let txn_id = ctx.get().next_txn_id();
+            let root = PyTuple::new(
+                py,
+                [
+                    root_name(py).clone().into_any(),
+                    txn_id.into_pyobject(py)?.into_any(),
+                ],
+            )?;
+            let mut call_args = vec![ctx.bind(py).clone().into_any()];
+            call_args.extend(args.iter());
+            let coro = match journey.func.bind(py).call1(PyTuple::new(py, call_args)?) {
+                Ok(coro) => coro,
+                Err(err) => {
+                    // As in mite 2.11, a journey that fails when called (wrong arguments, say)
+                    // fails inside its root transaction: reported, and the run goes on.
+                    let (name, id) = (root.get_item(0)?, root.get_item(1)?);
+                    let start = start.unwrap_or_else(unix_now);
+                    let exc = err.value(py).clone().into_any();
+                    report_exception(py, ctx.get(), &exc, Some((&name, &id)))?;
+                    send_txn(py, ctx.get(), start, true, Some((&name, &id)))?;
+                    if !data_id.is_none() {
+                        slf.borrow_mut()
+                            .completed
+                            .push((scenario_id, data_id.unbind()));
+                    }
+                    return Ok(());
+                }
+            };
+            // The task copies the current context, so it starts inside the root transaction.
+            let token = txnvar::set(py, root.as_any())?;
+            let task = slf.borrow().create_task.bind(py).call1((&coro,));
+            txnvar::reset(py, &token)?;
+            let task = task.map_err(|e| {
+                if e.is_instance_of::<PyTypeError>(py) {
+                    let got = coro
+                        .get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default();
+                    PyTypeError::new_err(format!(
+                        "journey {spec} is not an async function (calling it returned {got})"
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            (task, Some((root.unbind(), start.unwrap_or_else(unix_now))))
+        };
+        *slf.borrow_mut().work.entry(scenario_id).or_default() += 1;
+        let done = Done {
+            core: slf.clone().unbind(),
+            ctx,
+            scenario_id,
+            data_id: data_id.unbind(),
+            root,
+        };
+        task.call_method1(intern!(py, "add_done_callback"), (done,))?;
+        slf.borrow().tasks.bind(py).add(&task)?;
+        Ok(())
+    }
+
     fn journey(&mut self, py: Python<'_>, spec: &str) -> PyResult<Arc<Journey>> {
         if let Some(j) = self.journeys.get(spec) {
             return Ok(j.clone());
@@ -278,6 +296,11 @@ impl RunnerCore {
         }
         if !data_id.is_none(py) {
             self.completed.push((scenario_id, data_id));
+        }
+        // An arrival-rate journey's end changes nothing the runner asks the controller for:
+        // only a closed-model journey's end wakes it (its datapool item waits for the next ask).
+        if self.arrivals.has(scenario_id) {
+            return Ok(());
         }
         if let Some(w) = self.waiter.take() {
             let w = w.bind(py);

@@ -1,5 +1,7 @@
 //! The runner and controller cores: starting journeys and accounting for them (`core.rs`), and the
-//! controller's work and runner tracking (`control.rs`).
+//! controller's work and runner tracking (`control.rs`), arrival-rate leases and the runner's
+//! timer (`arrival.rs`).
+pub mod arrival;
 pub mod control;
 pub mod core;
 
@@ -9,6 +11,8 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::RunnerCore>()?;
     m.add_class::<core::Done>()?;
+    m.add_class::<arrival::Tick>()?;
+    m.add_class::<arrival::ArrivalPlan>()?;
     m.add_class::<control::WorkTracker>()?;
     m.add_class::<control::RunnerTracker>()?;
     m.add_class::<control::SpawnLimiter>()?;
