@@ -21,12 +21,19 @@ class Controller:
         self._config_manager = config_manager
         # Runners that said in `hello` that they take arrival-rate leases (a 2.11 runner cannot).
         self._lease_runners = set()
+        # Runners that have asked for work at least once (the tracker knows only those).
+        self._asked = set()
         self._warned_no_leases = False
+        # Runners known to be starting (`--runners=N`): until that many took leases, the rate
+        # is shared as if all of them had, so the first to ask does not take it all.
+        self.expected_runners = 1
+        self._lease_hellos = 0
 
     def hello(self, capabilities=None):
         runner_id = next(self._runner_id_gen)
         if isinstance(capabilities, dict) and capabilities.get("arrival_rate"):
             self._lease_runners.add(runner_id)
+            self._lease_hellos += 1
         return runner_id, self._testname, self._config_manager.get_changes_for_runner(runner_id)
 
     async def _required_work_for_runner(self, runner_id, max_work=None):
@@ -41,6 +48,7 @@ class Controller:
         return work
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work=None):
+        self._asked.add(runner_id)
         self._work_tracker.set_actual(runner_id, current_work)
         self._runner_tracker.update(runner_id)
         await self._scenario_manager.checkin_data(completed_data_ids)
@@ -64,8 +72,12 @@ class Controller:
                     runner_id,
                 )
             return None
-        active = self._runner_tracker.get_active()
-        sharing = sum(1 for r in active if r in self._lease_runners)
+        # A runner that said hello but has not asked yet takes its share too: runners started
+        # together begin together instead of the first one taking the first window alone.
+        active = set(self._runner_tracker.get_active())
+        sharing = sum(1 for r in self._lease_runners if r in active or r not in self._asked)
+        if self._lease_hellos < self.expected_runners:
+            sharing = max(sharing, self.expected_runners)
         return await manager.get_leases(runner_id, sharing)
 
     def request_work_stopped(self, runner_id, current_work, completed_data_ids, max_work=None):
@@ -93,6 +105,7 @@ class Controller:
 
     def bye(self, runner_id):
         self._lease_runners.discard(runner_id)
+        self._asked.discard(runner_id)
         self._scenario_manager.remove_runner(runner_id)
         self._runner_tracker.remove_runner(runner_id)
         self._work_tracker.remove_runner(runner_id)

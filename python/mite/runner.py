@@ -143,6 +143,8 @@ class Runner:
             reply = await self._transport.request_work(runner_id, core.current_work(), completed, self._max_work)
             work, config_list, stop = reply[:3]
             if stop:
+                # Every leased window has ended: a timer running late still starts its journeys.
+                core.start_due()
                 self.stop()
             config.update(config_list)
             core.spawn(work)

@@ -109,8 +109,8 @@ class _Scenario:
         self.failure = None
         self.stopping = False
 
-    def hello(self):
-        return self.controller.hello()
+    def hello(self, capabilities=None):
+        return self.controller.hello(capabilities)
 
     async def request_work(self, *content):
         if self.failure is None and not self.stopping:

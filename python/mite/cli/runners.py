@@ -247,8 +247,8 @@ class _ChildController:
     def __init__(self, scenario, child, lock):
         self.scenario, self.child, self.lock = scenario, child, lock
 
-    def hello(self):
-        reply = self.scenario.hello()
+    def hello(self, capabilities=None):
+        reply = self.scenario.hello(capabilities)
         self.child.runner_id = reply[0]
         return reply
 

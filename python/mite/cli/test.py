@@ -225,6 +225,7 @@ def test_scenarios(test_name, opts, scenarios, config_manager):
     processes = None
     number = runner_count(opts.get("--runners"))
     if number > 1:
+        controller.expected_runners = number
         runner = processes = RunnerProcesses(opts, number, controller, sink)
     else:
         runner = _create_runner(opts, DirectRunnerTransport(controller), sink)

@@ -144,7 +144,9 @@ impl RunnerCore {
     /// Queues leased arrival-rate journeys (see `WireLease`) and arms the timer.
     fn add_leases(slf: &Bound<'_, Self>, leases: &Bound<'_, PyAny>) -> PyResult<()> {
         let event_loop = loop_of(slf)?;
-        let now: f64 = event_loop.call_method0(intern!(slf.py(), "time"))?.extract()?;
+        let now: f64 = event_loop
+            .call_method0(intern!(slf.py(), "time"))?
+            .extract()?;
         for item in leases.try_iter()? {
             let (sid, spec, segments, from, to, share, carry_in, count, elapsed, cap, data): WireLease =
                 item?.extract()?;
@@ -191,6 +193,12 @@ impl RunnerCore {
         self.arrivals.dropped
     }
 
+    /// Starts what is due now, whether or not the timer has fired: the controller said "stop"
+    /// after the profiles' end, so nothing it leased is left behind by a late timer.
+    fn start_due(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::fire(slf)
+    }
+
     /// Stops starting arrival-rate journeys: what is queued is dropped uncounted, its datapool
     /// items handed back with the next work request.
     fn clear_arrivals(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -214,14 +222,18 @@ impl RunnerCore {
 
 impl RunnerCore {
     fn tick(slf: &Bound<'_, Self>) -> PyResult<()> {
-        let py = slf.py();
         slf.borrow_mut().arrivals.timer = None;
         if slf.borrow().should_stop() {
             return Self::clear_arrivals(slf);
         }
-        let now: f64 = loop_of(slf)?
-            .call_method0(intern!(py, "time"))?
-            .extract()?;
+        Self::fire(slf)?;
+        Self::arm(slf)
+    }
+
+    /// Starts (or drops) every queued journey that is due.
+    fn fire(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let now: f64 = loop_of(slf)?.call_method0(intern!(py, "time"))?.extract()?;
         let unix = unix_now();
         let mut start = Vec::new();
         let mut dropped = Vec::new();
@@ -259,7 +271,7 @@ impl RunnerCore {
             slf.borrow_mut().arrivals.dropped += count as u64;
             Self::send_dropped(slf, sid, &spec, count, unix)?;
         }
-        Self::arm(slf)
+        Ok(())
     }
 
     /// A `dropped_journeys` message: journeys due but not started (the cap on journeys in
@@ -326,7 +338,9 @@ impl RunnerCore {
             .event_loop
             .as_ref()
             .map(|l| l.bind(py).clone())
-            .ok_or_else(|| PyRuntimeError::new_err("arrival-rate work needs the runner's event loop"))?;
+            .ok_or_else(|| {
+                PyRuntimeError::new_err("arrival-rate work needs the runner's event loop")
+            })?;
         let handle = event_loop.call_method1(intern!(py, "call_at"), (next, tick))?;
         core.arrivals.timer = Some((next, handle.unbind()));
         Ok(())

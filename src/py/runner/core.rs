@@ -170,11 +170,11 @@ impl RunnerCore {
             PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)?
         };
         let (task, root) = if journey.wrapped {
-            let coro = slf.borrow().wrapper.bind(py).call1((
-                ctx.bind(py),
-                journey.func.bind(py),
-                args,
-            ))?;
+            let coro =
+                slf.borrow()
+                    .wrapper
+                    .bind(py)
+                    .call1((ctx.bind(py), journey.func.bind(py), args))?;
             (slf.borrow().create_task.bind(py).call1((coro,))?, None)
         } else {
             let txn_id = ctx.get().next_txn_id();
