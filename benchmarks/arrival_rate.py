@@ -120,7 +120,8 @@ def run_ours(mite, url, rate, seconds, runners):
         proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
         status, cpu = _wait_rusage(proc, seconds + 180)
     load_end = _load()
-    if status != 0:
+    # Exit status 1 is a finished run with errors (`--max-errors-threshold` is 0): still measured.
+    if status not in (0, 1) or not (folder / "summary.json").exists():
         raise SystemExit(f"{cmd} exited {status}: {(folder / 'mite.log').read_text()[-2000:]}")
     summary = json.loads((folder / "summary.json").read_text())
     if runners != 1 or not summary["totals"]["journeys"]:
@@ -145,6 +146,7 @@ def run_ours(mite, url, rate, seconds, runners):
         "per_second": _whole_seconds(summary.get("series", {}).get("journeys", [])),
         "cpu": cpu,
         "load": (load_start, load_end),
+        "status": status,
     }
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -202,6 +204,7 @@ def run_k6(k6, url, rate, seconds):
         "per_second": None,
         "cpu": cpu,
         "load": (load_start, load_end),
+        "status": status,
     }
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -257,6 +260,8 @@ def main():
                 )
             for name, run, run_args in tools:
                 r = run(*run_args)
+                if r["status"]:
+                    name += f" (exit status {r['status']}: {r['errors']:,} errors)"
                 r.update(name=name, rate=rate, requested=round(rate * args.seconds))
                 rows.append(r)
                 achieved = r["finished"] / args.seconds
