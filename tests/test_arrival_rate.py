@@ -8,7 +8,9 @@ and each journey keeps its own scheduled time), so nothing here asserts speed.
 
 import json
 import math
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -228,3 +230,12 @@ def test_runner_processes_share_the_rate(folder):
     per_runner = Counter(m["runner_id"] for m in started)
     assert len(per_runner) == 2, per_runner
     assert all(math.isclose(n, len(started) / 2, rel_tol=0.2) for n in per_runner.values()), per_runner
+
+
+def test_the_example_runs_as_its_docstring_says(tmp_path):
+    example = Path(__file__).resolve().parent.parent / "examples" / "arrival_rate.py"
+    shutil.copy(example, tmp_path)
+    proc = run_mite(["scenario", "test", "arrival_rate:slow_scenario", "--json-summary=s.json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    totals = json.loads((tmp_path / "s.json").read_text())["totals"]
+    assert totals["journeys"] + totals["journeys_dropped"] == 60 and totals["journeys_dropped"] > 0

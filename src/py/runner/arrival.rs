@@ -1,7 +1,6 @@
 //! Arrival-rate journeys across the interpreter boundary: the controller's `ArrivalPlan` (one
 //! profile leased to the runners) and the runner's side, `RunnerCore.add_leases` and the loop
 //! timer that starts each journey at its scheduled time with no Python of its own.
-use std::collections::HashMap;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
@@ -9,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::core::RunnerCore;
+use super::leased::Scenario;
 use crate::py::context::sink::MessageSink;
 use crate::py::support::encode::pack;
 use crate::report::log::unix_now;
@@ -91,29 +91,6 @@ impl ArrivalPlan {
     #[getter]
     fn leased(&self) -> u64 {
         self.0.leased
-    }
-}
-
-/// One scenario's leased journeys on a runner.
-struct Scenario {
-    spec: String,
-    queue: ArrivalQueue<(Py<PyAny>, Py<PyAny>)>,
-}
-
-/// The runner's arrival-rate state, kept in `RunnerCore`.
-#[derive(Default)]
-pub struct Arrivals {
-    scenarios: HashMap<i64, Scenario>,
-    /// The armed loop timer: when (the loop's clock) and its handle.
-    timer: Option<(f64, Py<PyAny>)>,
-    tick: Option<Py<Tick>>,
-    /// Journeys dropped so far, over all scenarios.
-    dropped: u64,
-}
-
-impl Arrivals {
-    pub fn has(&self, scenario_id: i64) -> bool {
-        self.scenarios.contains_key(&scenario_id)
     }
 }
 
@@ -329,7 +306,8 @@ impl RunnerCore {
                     Tick {
                         core: slf.clone().unbind(),
                     },
-                )?;
+                )?
+                .into_any();
                 core.arrivals.tick = Some(t.clone_ref(py));
                 t
             }
