@@ -169,7 +169,7 @@ def test_the_asked_journeys_start_each_at_its_time(folder):
     assert dropped(messages) == 0
     # Each root transaction starts at its scheduled time: 1/100 s apart while the rate is 100/s.
     starts = sorted(m["start_time"] for m in started)
-    gaps = [b - a for a, b in zip(starts[:600], starts[1:600])]
+    gaps = [b - a for a, b in zip(starts[:599], starts[1:600], strict=True)]
     assert all(abs(g - 0.01) < 0.002 for g in gaps), (min(gaps), max(gaps))
     # On the ramp down the gaps widen: arrival k of 100 at 2 - sqrt(4 - k/25) s.
     ramp = starts[600:]
