@@ -170,10 +170,11 @@ impl RunnerCore {
         self.arrivals.dropped
     }
 
-    /// Starts what is due now, whether or not the timer has fired: the controller said "stop"
-    /// after the profiles' end, so nothing it leased is left behind by a late timer.
+    /// Starts everything still queued, whether or not the timer has fired: the controller says
+    /// "stop" only after the profiles' end by its clock, so all of it is due (this runner's clock
+    /// may trail the controller's by a reply's latency), and none is left behind.
     fn start_due(slf: &Bound<'_, Self>) -> PyResult<()> {
-        Self::fire(slf)
+        Self::fire(slf, true)
     }
 
     /// Stops starting arrival-rate journeys: what is queued is dropped uncounted, its datapool
@@ -203,12 +204,12 @@ impl RunnerCore {
         if slf.borrow().should_stop() {
             return Self::clear_arrivals(slf);
         }
-        Self::fire(slf)?;
+        Self::fire(slf, false)?;
         Self::arm(slf)
     }
 
-    /// Starts (or drops) every queued journey that is due.
-    fn fire(slf: &Bound<'_, Self>) -> PyResult<()> {
+    /// Starts (or drops) every queued journey that is due (with `all`, every queued one).
+    fn fire(slf: &Bound<'_, Self>, all: bool) -> PyResult<()> {
         let py = slf.py();
         let now: f64 = loop_of(slf)?.call_method0(intern!(py, "time"))?.extract()?;
         let unix = unix_now();
@@ -220,7 +221,8 @@ impl RunnerCore {
             for (sid, scenario) in core.arrivals.scenarios.iter_mut() {
                 let in_flight = core.work.get(sid).copied().unwrap_or(0).max(0) as u64;
                 // Half a millisecond early is on time: the loop's timer is no finer.
-                let due = scenario.queue.take_due(now + 0.0005, in_flight);
+                let by = if all { f64::INFINITY } else { now + 0.0005 };
+                let due = scenario.queue.take_due(by, in_flight);
                 if !due.dropped.is_empty() {
                     dropped.push((*sid, scenario.spec.clone(), due.dropped.len()));
                 }
