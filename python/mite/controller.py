@@ -1,5 +1,6 @@
 """The controller: hands work to runners and reports required vs actual volume."""
 
+import asyncio
 import logging
 import time
 from itertools import count
@@ -28,6 +29,9 @@ class Controller:
         # is shared as if all of them had, so the first to ask does not take it all.
         self.expected_runners = 1
         self._lease_hellos = 0
+        # Datapool items each runner holds, `(scenario_id, data_id)`: checked back in for a
+        # runner that leaves without finishing them (a runner process that died).
+        self._held = {}
 
     def hello(self, capabilities=None):
         runner_id = next(self._runner_id_gen)
@@ -54,6 +58,8 @@ class Controller:
         await self._scenario_manager.checkin_data(completed_data_ids)
         work = await self._required_work_for_runner(runner_id, max_work)
         leases = await self._leases_for_runner(runner_id)
+        if self._scenario_manager.uses_datapools():
+            self._note_held(runner_id, completed_data_ids, work, leases)
         reply = (
             work,
             self._config_manager.get_changes_for_runner(runner_id),
@@ -61,6 +67,17 @@ class Controller:
         )
         # The 4th field goes only to runners that asked for leases: a 2.11 runner unpacks 3.
         return reply if leases is None else (*reply, leases)
+
+    def _note_held(self, runner_id, completed_data_ids, work, leases):
+        held = self._held.setdefault(runner_id, {})
+        for scenario_id, data_id in completed_data_ids:
+            held.pop(_key(scenario_id, data_id), None)
+        for scenario_id, data_id, *_ in work:
+            if data_id is not None:
+                held[_key(scenario_id, data_id)] = (scenario_id, data_id)
+        for lease in leases or ():
+            for data_id, _ in lease[-1] or ():
+                held[_key(lease[0], data_id)] = (lease[0], data_id)
 
     async def _leases_for_runner(self, runner_id):
         manager = self._scenario_manager
@@ -106,6 +123,18 @@ class Controller:
     def bye(self, runner_id):
         self._lease_runners.discard(runner_id)
         self._asked.discard(runner_id)
+        held = self._held.pop(runner_id, None)
+        if held:
+            logger.info("checking in %d datapool items runner %s held when it left", len(held), runner_id)
+            try:
+                asyncio.get_running_loop().create_task(self._scenario_manager.checkin_data(list(held.values())))
+            except RuntimeError:
+                pass  # no loop (a synchronous caller): nothing runs on afterwards to use them
         self._scenario_manager.remove_runner(runner_id)
         self._runner_tracker.remove_runner(runner_id)
         self._work_tracker.remove_runner(runner_id)
+
+
+def _key(scenario_id, data_id):
+    """A held datapool item's key: a data id that crossed msgpack may be an unhashable list."""
+    return scenario_id, repr(list(data_id) if isinstance(data_id, tuple) else data_id)

@@ -153,10 +153,8 @@ class Runner:
                 core.add_leases(reply[3])
             completed = await self._wait(loop)
         while core.running():
-            _, config_list, _ = await self._transport.request_work(
-                runner_id, core.current_work(), completed, 0
-            )
-            config.update(config_list)
+            reply = await self._transport.request_work(runner_id, core.current_work(), completed, 0)
+            config.update(reply[1])
             completed = await self._wait(loop)
         await self._transport.request_work(runner_id, core.current_work(), completed, 0)
         await self._transport.bye(runner_id)

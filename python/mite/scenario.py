@@ -173,6 +173,9 @@ class ScenarioManager:
             volume[scenario_id] = volume.get(scenario_id, 0) + 1
         return work, volume
 
+    def uses_datapools(self):
+        return any(s.datapool is not None for s in self._scenarios.values())
+
     def has_arrival_rate(self):
         return bool(self._plans)
 

@@ -296,10 +296,12 @@ class RunnerTransport:
     2.11: with `timeout` (seconds), a work request or bye not answered in that time raises
     ControllerGone (`hello` still waits: the controller may start after the runner); after
     `interrupt()` (a stop signal), a wait for `hello` ends at once and any other wait within
-    `grace` seconds, with ControllerGone, so a runner whose controller is gone obeys SIGTERM."""
+    `grace` seconds, with ControllerGone, so a runner whose controller is gone obeys SIGTERM.
+    With `arrival_rate`, the runner takes arrival-rate leases: work replies may have a 4th field."""
 
-    def __init__(self, socket_address, loop=None, *, timeout=None, grace=5.0):
+    def __init__(self, socket_address, loop=None, *, timeout=None, grace=5.0, arrival_rate=False):
         self._address = socket_address
+        self._arrival_rate = arrival_rate
         self._sock = _native.Socket("REQ", socket_address)
         self._worker = _Worker("mite.zmq.RunnerTransport")
         self._timeout = timeout
@@ -361,8 +363,9 @@ class RunnerTransport:
         return await _run_blocking(self._worker, lambda should_stop: self._roundtrip(msg, timeout, should_stop), None)
 
     async def hello(self):
-        # A 2.11 controller ignores the content; ours then leases arrival-rate work to us.
-        return await self._call((_MSG_TYPE_HELLO, RUNNER_CAPABILITIES), None)
+        # With `arrival_rate` (mite's own runner), our controller leases arrival-rate work in a
+        # 4th reply field; a 2.11 controller ignores the content. Without, replies are 2.11's.
+        return await self._call((_MSG_TYPE_HELLO, RUNNER_CAPABILITIES if self._arrival_rate else None), None)
 
     async def request_work(self, runner_id, current_work, completed_data_ids, max_work):
         logger.debug(

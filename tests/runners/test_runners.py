@@ -209,3 +209,46 @@ def test_runners_shows_in_help(tmp_path):
              and (" scenario test " in line or " journey test " in line)]
     assert len(usage) == 2 and all("[--runners=RUNNERS]" in line for line in usage), usage
     assert re.search(r"--runners=RUNNERS +Runner processes .*\[default: 1\]", proc.stdout)
+
+
+POOLED = """
+    import asyncio
+    from mite_http import mite_http
+    from mite.datapools import RecyclableIterableDataPool
+    from mite.volume_model import Constant
+
+    # As many items as journeys: an item the dead runner held must come back, or the survivor's
+    # checkout finds the pool empty and the run fails.
+    pool = RecyclableIterableDataPool([(i,) for i in range(4)])
+
+    @mite_http
+    async def journey(ctx, n):
+        await ctx.http.get(ctx.config.get("target"))
+        await asyncio.sleep(0.5)
+
+    def scenario(config):
+        return [["runners_scenario:journey", pool, Constant(duration=12, tps=4)]]
+"""
+
+
+def test_a_dead_runners_datapool_items_are_checked_back_in(tmp_path, target):
+    write_module(tmp_path, "runners_scenario", POOLED)
+    proc, err, pids = _start(tmp_path, target)
+    try:
+        assert wait_for(lambda: target.count >= 10, timeout=60)
+        os.kill(pids[0], signal.SIGKILL)
+        before = target.count
+        assert wait_for(lambda: target.count >= before + 10 or proc.poll() is not None, timeout=60)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err.seek(0)
+    stderr = err.read()
+    # 3: a runner died; not 1, which an empty datapool (a scenario error) would have made it.
+    assert proc.returncode == 3, stderr[-3000:]
+    assert "datapool items runner" in stderr and "emptied" not in stderr, stderr[-3000:]
+    messages = _collector_messages(tmp_path / "collector_data")
+    reports = [m for m in messages if m["type"] == "controller_report" and m["num_runners"] == 1]
+    assert any(sum(r["actual"].values()) == 4 for r in reports), reports[-3:]

@@ -241,7 +241,9 @@ def runner(opts):
     follow_parent()
     pipeline = _forwarding_pipeline(opts["--message-socket"])
     sink = pipeline.sink
-    transport = RunnerTransport(opts["--controller-socket"], timeout=CONTROLLER_TIMEOUT, grace=GRACE_SECONDS)
+    transport = RunnerTransport(
+        opts["--controller-socket"], timeout=CONTROLLER_TIMEOUT, grace=GRACE_SECONDS, arrival_rate=True
+    )
     runner = _create_runner(opts, transport, sink)
     loop = _new_loop()
     failure = None

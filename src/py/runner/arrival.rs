@@ -1,7 +1,6 @@
 //! Arrival-rate journeys across the interpreter boundary: the controller's `ArrivalPlan` (one
 //! profile leased to the runners) and the runner's side, `RunnerCore.add_leases` and the loop
 //! timer that starts each journey at its scheduled time with no Python of its own.
-use std::collections::HashMap;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
@@ -9,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::core::RunnerCore;
+use super::leased::Scenario;
 use crate::py::context::sink::MessageSink;
 use crate::py::support::encode::pack;
 use crate::report::log::unix_now;
@@ -94,29 +94,6 @@ impl ArrivalPlan {
     }
 }
 
-/// One scenario's leased journeys on a runner.
-struct Scenario {
-    spec: String,
-    queue: ArrivalQueue<(Py<PyAny>, Py<PyAny>)>,
-}
-
-/// The runner's arrival-rate state, kept in `RunnerCore`.
-#[derive(Default)]
-pub struct Arrivals {
-    scenarios: HashMap<i64, Scenario>,
-    /// The armed loop timer: when (the loop's clock) and its handle.
-    timer: Option<(f64, Py<PyAny>)>,
-    tick: Option<Py<Tick>>,
-    /// Journeys dropped so far, over all scenarios.
-    dropped: u64,
-}
-
-impl Arrivals {
-    pub fn has(&self, scenario_id: i64) -> bool {
-        self.scenarios.contains_key(&scenario_id)
-    }
-}
-
 /// The loop callback that starts due journeys (a native callable: no Python frame per tick).
 #[pyclass(frozen, module = "mite._native")]
 pub struct Tick {
@@ -193,10 +170,11 @@ impl RunnerCore {
         self.arrivals.dropped
     }
 
-    /// Starts what is due now, whether or not the timer has fired: the controller said "stop"
-    /// after the profiles' end, so nothing it leased is left behind by a late timer.
+    /// Starts everything still queued, whether or not the timer has fired: the controller says
+    /// "stop" only after the profiles' end by its clock, so all of it is due (this runner's clock
+    /// may trail the controller's by a reply's latency), and none is left behind.
     fn start_due(slf: &Bound<'_, Self>) -> PyResult<()> {
-        Self::fire(slf)
+        Self::fire(slf, true)
     }
 
     /// Stops starting arrival-rate journeys: what is queued is dropped uncounted, its datapool
@@ -226,12 +204,12 @@ impl RunnerCore {
         if slf.borrow().should_stop() {
             return Self::clear_arrivals(slf);
         }
-        Self::fire(slf)?;
+        Self::fire(slf, false)?;
         Self::arm(slf)
     }
 
-    /// Starts (or drops) every queued journey that is due.
-    fn fire(slf: &Bound<'_, Self>) -> PyResult<()> {
+    /// Starts (or drops) every queued journey that is due (with `all`, every queued one).
+    fn fire(slf: &Bound<'_, Self>, all: bool) -> PyResult<()> {
         let py = slf.py();
         let now: f64 = loop_of(slf)?.call_method0(intern!(py, "time"))?.extract()?;
         let unix = unix_now();
@@ -243,7 +221,8 @@ impl RunnerCore {
             for (sid, scenario) in core.arrivals.scenarios.iter_mut() {
                 let in_flight = core.work.get(sid).copied().unwrap_or(0).max(0) as u64;
                 // Half a millisecond early is on time: the loop's timer is no finer.
-                let due = scenario.queue.take_due(now + 0.0005, in_flight);
+                let by = if all { f64::INFINITY } else { now + 0.0005 };
+                let due = scenario.queue.take_due(by, in_flight);
                 if !due.dropped.is_empty() {
                     dropped.push((*sid, scenario.spec.clone(), due.dropped.len()));
                 }
@@ -329,7 +308,8 @@ impl RunnerCore {
                     Tick {
                         core: slf.clone().unbind(),
                     },
-                )?;
+                )?
+                .into_any();
                 core.arrivals.tick = Some(t.clone_ref(py));
                 t
             }

@@ -9,7 +9,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySet, PyString, PyTuple};
 
-use super::arrival::Arrivals;
+use super::leased::Arrivals;
 use crate::py::context::ctx::{Context, Ids, StopSource, Target};
 use crate::py::context::sink::MessageSink;
 use crate::py::context::transaction::{classify, report_exception, send_txn};

@@ -1,9 +1,10 @@
 //! The runner and controller cores: starting journeys and accounting for them (`core.rs`), and the
 //! controller's work and runner tracking (`control.rs`), arrival-rate leases and the runner's
-//! timer (`arrival.rs`).
+//! timer (`arrival.rs`) over the state it keeps (`leased.rs`).
 pub mod arrival;
 pub mod control;
 pub mod core;
+pub mod leased;
 
 use pyo3::prelude::*;
 
