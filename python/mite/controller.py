@@ -9,6 +9,10 @@ from ._native import RunnerTracker, WorkTracker
 
 logger = logging.getLogger(__name__)
 
+# Seconds to wait for the expected runner processes (`--runners=N`) before arrival-rate work
+# starts without those still missing.
+EXPECTED_WAIT = 20.0
+
 __all__ = ["Controller", "RunnerTracker", "WorkTracker"]
 
 
@@ -29,6 +33,7 @@ class Controller:
         # is shared as if all of them had, so the first to ask does not take it all.
         self.expected_runners = 1
         self._lease_hellos = 0
+        self._created = time.monotonic()
         # Datapool items each runner holds, `(scenario_id, data_id)`: checked back in for a
         # runner that leaves without finishing them (a runner process that died).
         self._held = {}
@@ -81,8 +86,10 @@ class Controller:
 
     async def _leases_for_runner(self, runner_id):
         manager = self._scenario_manager
+        if not manager.has_arrival_rate():
+            return None  # mite 2.11's 3-field reply: there is no arrival-rate work
         if runner_id not in self._lease_runners:
-            if manager.has_arrival_rate() and not self._warned_no_leases:
+            if not self._warned_no_leases:
                 self._warned_no_leases = True
                 logger.warning(
                     "runner %s does not take arrival-rate scenarios (a mite 2.11 runner?); they run on the others only",
@@ -91,6 +98,10 @@ class Controller:
             return None
         # A runner that said hello but has not asked yet takes its share too: runners started
         # together begin together instead of the first one taking the first window alone.
+        if self._lease_hellos < self.expected_runners and time.monotonic() - self._created < EXPECTED_WAIT:
+            # Runner processes of this command are still starting: the profiles' clocks start
+            # once all are here, so the first ones do not run the start alone, late for the rest.
+            return []
         active = set(self._runner_tracker.get_active())
         sharing = sum(1 for r in self._lease_runners if r in active or r not in self._asked)
         if self._lease_hellos < self.expected_runners:

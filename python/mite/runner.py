@@ -12,6 +12,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds of leased arrival-rate work left when the runner asks for more.
 LEASE_MARGIN = 1.0
+# How soon a runner with no lease asks again while the controller has arrival-rate work.
+LEASE_POLL = 0.1
 
 __all__ = ["Runner", "RunnerControllerTransportExample", "spec_import_cached"]
 
@@ -98,12 +100,13 @@ class Runner:
     async def run(self):
         await self._run()
 
-    async def _wait(self, loop):
-        """Until a journey finishes or the loop delay passes; returns finished data ids."""
+    async def _wait(self, loop, soon=False):
+        """Until a journey finishes or the loop delay passes; returns finished data ids. `soon`:
+        arrival-rate work exists but this runner holds no lease yet, so it asks again shortly."""
         core = self._core
         fut = loop.create_future()
         core.set_waiter(fut)
-        wait = self._loop_wait_max
+        wait = min(self._loop_wait_max, LEASE_POLL) if soon else self._loop_wait_max
         horizon = core.lease_horizon()
         if horizon is not None:
             # Ask for the next arrival-rate window while a second of the last one is left.
@@ -148,10 +151,11 @@ class Runner:
                 self.stop()
             config.update(config_list)
             core.spawn(work)
-            if len(reply) > 3 and reply[3] and not self._stop:
+            leasing = len(reply) > 3
+            if leasing and reply[3] and not self._stop:
                 # Arrival-rate journeys: the core's timer starts each when it is due.
                 core.add_leases(reply[3])
-            completed = await self._wait(loop)
+            completed = await self._wait(loop, soon=leasing and core.lease_horizon() is None)
         while core.running():
             reply = await self._transport.request_work(runner_id, core.current_work(), completed, 0)
             config.update(reply[1])

@@ -23,6 +23,9 @@ LEASE_LOOKAHEAD = 2.0
 # An arrival-rate scenario ends this long after its profile, so that every runner's last
 # journeys have started before the controller answers "stop".
 ARRIVAL_END_GRACE = 0.5
+# A profile's first journey is due this long after the first runner asked for it, so that the
+# other runners (which ask every 0.1 s while they hold no lease) have theirs by then.
+ARRIVAL_START_DELAY = 0.25
 
 
 class ScenarioError(Exception):
@@ -56,8 +59,10 @@ class ScenarioManager:
             self._spawn_limiter = SpawnLimiter(rate, rate * max(float(period), 0.0))
         self._required = {}
         self._scenarios = {}
-        # Arrival-rate scenarios: their plans, which lease each runner its windows.
+        # Arrival-rate scenarios: their plans, which lease each runner its windows, and when
+        # (monotonic) each plan's clock started.
         self._plans = {}
+        self._plan_started = {}
         self._config_manager = config_manager
 
     def _now(self):
@@ -185,9 +190,12 @@ class ScenarioManager:
         carry_in, count, elapsed, cap, data)` tuples (see `mite._native.ArrivalPlan`)."""
         if not self._plans or self._in_start:
             return []
-        elapsed = self._now()
+        now = time.monotonic()
         leases = []
         for scenario_id, plan in list(self._plans.items()):
+            # A profile's clock starts when the first runner that can run it asks: journeys are
+            # not due before a runner is there (runner processes take a second or two to start).
+            elapsed = now - self._plan_started.setdefault(scenario_id, now + ARRIVAL_START_DELAY)
             if plan.over(elapsed - ARRIVAL_END_GRACE):
                 self._remove(scenario_id, "its arrival-rate profile ended")
                 continue
