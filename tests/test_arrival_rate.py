@@ -167,10 +167,11 @@ def test_the_asked_journeys_start_each_at_its_time(folder):
     # 6 s at 100/s, then 100 → 0 over 2 s: 600 + 100, none more, none less.
     assert len(started) == 700
     assert dropped(messages) == 0
-    # Each root transaction starts at its scheduled time: 1/100 s apart while the rate is 100/s.
+    # Each root transaction starts at its scheduled time: 1/100 s apart while the rate is 100/s,
+    # exactly (to a unix timestamp's float precision), however late the runner's timer ran.
     starts = sorted(m["start_time"] for m in started)
     gaps = [b - a for a, b in zip(starts[:599], starts[1:600], strict=True)]
-    assert all(abs(g - 0.01) < 0.002 for g in gaps), (min(gaps), max(gaps))
+    assert all(abs(g - 0.01) < 1e-5 for g in gaps), (min(gaps), max(gaps))
     # On the ramp down the gaps widen: arrival k of 100 at 2 - sqrt(4 - k/25) s.
     ramp = starts[600:]
     assert ramp[-1] - ramp[0] > 1.5

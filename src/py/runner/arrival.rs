@@ -141,6 +141,7 @@ impl RunnerCore {
                     spec,
                     // The controller's clock read `elapsed` into the profile when it answered.
                     queue: ArrivalQueue::new(profile_of(segments)?, now - elapsed),
+                    unix_base: unix_now() - elapsed,
                 }),
             };
             scenario.queue.cap = cap;
@@ -232,14 +233,16 @@ impl RunnerCore {
                     }
                 }
                 for arrival in due.start {
-                    start.push((*sid, scenario.spec.clone(), arrival));
+                    // Its root transaction starts when it was due: a late start shows in its
+                    // duration instead of hiding (coordinated omission). One fixed mapping of
+                    // the profile's clock to unix time per scenario keeps the scheduled times
+                    // exactly as far apart as the schedule says, however late a tick runs.
+                    let scheduled = scenario.unix_base + scenario.queue.elapsed(arrival.due);
+                    start.push((*sid, scenario.spec.clone(), arrival, scheduled));
                 }
             }
         }
-        for (sid, spec, arrival) in start {
-            // Its root transaction starts when it was due: a late start shows in its duration
-            // instead of hiding (coordinated omission).
-            let scheduled = unix - (now - arrival.due).max(0.0);
+        for (sid, spec, arrival, scheduled) in start {
             let (data_id, args) = match arrival.item {
                 Some((id, data)) => (id.into_bound(py), data.into_bound(py)),
                 None => (py.None().into_bound(py), py.None().into_bound(py)),

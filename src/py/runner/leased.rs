@@ -10,6 +10,8 @@ use crate::schedule::ArrivalQueue;
 pub struct Scenario {
     pub spec: String,
     pub queue: ArrivalQueue<(Py<PyAny>, Py<PyAny>)>,
+    /// Unix time at the profile's second 0 (fixed with the queue's clock, by the first lease).
+    pub unix_base: f64,
 }
 
 /// The runner's arrival-rate state, kept in `RunnerCore`.
