@@ -104,8 +104,6 @@ class Controller:
             return []
         active = set(self._runner_tracker.get_active())
         sharing = sum(1 for r in self._lease_runners if r in active or r not in self._asked)
-        if self._lease_hellos < self.expected_runners:
-            sharing = max(sharing, self.expected_runners)
         return await manager.get_leases(runner_id, sharing)
 
     def request_work_stopped(self, runner_id, current_work, completed_data_ids, max_work=None):

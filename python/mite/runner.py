@@ -91,7 +91,7 @@ class Runner:
         return 0 if self._core is None else self._core.running()
 
     def stop(self):
-        """Stops asking for new work; journeys already running finish."""
+        """Stops asking for new work; journeys already running finish, leased ones do not start."""
         self._stop = True
         if self._core is not None:
             self._core.set_stop(True)
@@ -108,9 +108,10 @@ class Runner:
         core.set_waiter(fut)
         wait = min(self._loop_wait_max, LEASE_POLL) if soon else self._loop_wait_max
         horizon = core.lease_horizon()
-        if horizon is not None:
-            # Ask for the next arrival-rate window while a second of the last one is left.
-            wait = max(0.01, min(wait, horizon - loop.time() - LEASE_MARGIN))
+        if horizon is not None and not self._stop:
+            # Ask for the next arrival-rate window while a second of the last one is left (and
+            # not more often than LEASE_POLL when the controller has no further window).
+            wait = max(min(LEASE_POLL, wait), min(wait, horizon - loop.time() - LEASE_MARGIN))
         handle = loop.call_later(wait, _wake, fut)
         try:
             await fut
@@ -145,21 +146,25 @@ class Runner:
         while not self._stop:
             reply = await self._transport.request_work(runner_id, core.current_work(), completed, self._max_work)
             work, config_list, stop = reply[:3]
-            if stop:
-                # Every leased window has ended: a timer running late still starts its journeys.
-                core.start_due()
-                self.stop()
             config.update(config_list)
             core.spawn(work)
             leasing = len(reply) > 3
-            if leasing and reply[3] and not self._stop:
-                # Arrival-rate journeys: the core's timer starts each when it is due.
+            if leasing and reply[3]:
+                # Arrival-rate journeys: the core's timer starts each when it is due, also after
+                # a "stop" in this reply (what was leased runs on schedule; nothing more is asked).
                 core.add_leases(reply[3])
+            if stop:
+                self._stop = True
+                core.set_stop(True)
+                break
             completed = await self._wait(loop, soon=leasing and core.lease_horizon() is None)
-        while core.running():
+        while core.running() or core.arrivals_pending():
             reply = await self._transport.request_work(runner_id, core.current_work(), completed, 0)
             config.update(reply[1])
-            completed = await self._wait(loop)
+            completed = await self._wait(loop, soon=core.arrivals_pending())
+        # Also drops the timer callback's reference to the core.
+        core.clear_arrivals()
+        completed = [*completed, *core.take_completed()]
         await self._transport.request_work(runner_id, core.current_work(), completed, 0)
         await self._transport.bye(runner_id)
         if core.dropped_journeys:

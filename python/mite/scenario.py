@@ -8,7 +8,7 @@ from itertools import count
 
 from ._errors import StopVolumeModel
 from ._native import ArrivalPlan, SpawnLimiter, plan_work
-from .datapools import DataPoolExhausted
+from .datapools import DataPoolEmptied, DataPoolExhausted
 from .volume_model import ArrivalModel
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ ARRIVAL_END_GRACE = 0.5
 # A profile's first journey is due this long after the first runner asked for it, so that the
 # other runners (which ask every 0.1 s while they hold no lease) have theirs by then.
 ARRIVAL_START_DELAY = 0.25
+# An arrival-rate scenario that no runner took this long after the first work request is
+# removed (only mite 2.11 runners are connected, or ours never asked): the test can end.
+NO_LEASE_WAIT = 20.0
 
 
 class ScenarioError(Exception):
@@ -60,9 +63,10 @@ class ScenarioManager:
         self._required = {}
         self._scenarios = {}
         # Arrival-rate scenarios: their plans, which lease each runner its windows, and when
-        # (monotonic) each plan's clock started.
+        # (monotonic) each plan's clock started; when the first runner asked for work.
         self._plans = {}
         self._plan_started = {}
+        self._first_request = None
         self._config_manager = config_manager
 
     def _now(self):
@@ -117,13 +121,40 @@ class ScenarioManager:
         now = self._now()
         if now >= self._current_period_end:
             self._update_required_and_period(self._current_period_end, int(now + self._period))
+        if self._plans:
+            self._expire_plans()
         return self._required
 
-    async def _checkout(self, scenario_id, scenario):
+    def _expire_plans(self):
+        """Removes arrival-rate scenarios whose profile has ended, and those no runner took
+        within NO_LEASE_WAIT of the first work request (only mite 2.11 runners connected)."""
+        now = time.monotonic()
+        for scenario_id in list(self._plans):
+            started = self._plan_started.get(scenario_id)
+            if started is not None:
+                if self._plans[scenario_id].over(now - started - ARRIVAL_END_GRACE):
+                    self._remove(scenario_id, "its arrival-rate profile ended")
+            elif self._first_request is not None and now - self._first_request > NO_LEASE_WAIT:
+                logger.error(
+                    "no runner took arrival-rate scenario %d (%s) within %.0f s: a mite 2.11 runner cannot run it",
+                    scenario_id,
+                    self._scenarios[scenario_id].journey_spec,
+                    NO_LEASE_WAIT,
+                )
+                self._remove(scenario_id, "no runner takes arrival-rate work")
+
+    async def _checkout(self, scenario_id, scenario, emptied_ok=False):
         try:
             return await scenario.datapool.checkout(config=self._config_manager)
         except DataPoolExhausted:
             raise
+        except DataPoolEmptied:
+            if emptied_ok:
+                return None
+            raise ScenarioError(
+                f"the datapool of scenario {scenario_id} ({scenario.journey_spec}) "
+                "raised Exception: Recyclable iterable datapool was emptied!"
+            ) from None
         except Exception as e:
             raise ScenarioError(
                 f"the datapool of scenario {scenario_id} ({scenario.journey_spec}) "
@@ -132,6 +163,8 @@ class ScenarioManager:
 
     async def get_work(self, current_work, num_runner_current_work, num_runners, runner_self_limit, hit_rate):
         # `hit_rate` is kept for mite 2.11's signature; the spawn limiter does not use it.
+        if self._first_request is None:
+            self._first_request = time.monotonic()
         required = self.get_required_work()
         scenario_ids, limit = plan_work(
             required, dict(current_work), num_runner_current_work, num_runners, runner_self_limit
@@ -218,7 +251,7 @@ class ScenarioManager:
         data = []
         for _ in range(count):
             try:
-                dpi = await self._checkout(scenario_id, scenario)
+                dpi = await self._checkout(scenario_id, scenario, emptied_ok=True)
             except DataPoolExhausted:
                 self._remove(scenario_id, "data pool exhausted")
                 break

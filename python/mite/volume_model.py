@@ -1,5 +1,6 @@
 """The built-in volume models: how many journeys a scenario wants running at each moment."""
 
+import math
 from bisect import bisect_right
 from dataclasses import InitVar, dataclass, field
 
@@ -165,9 +166,15 @@ def oneshot_vm(when=-1, stop_scenario=False):
 # The scenario manager leases them to runners, which start each journey at its scheduled time.
 
 
+# Above this, one runner's 2 s lease alone would hold millions of scheduled journeys.
+MAX_RATE = 1_000_000
+
+
 def _number(owner, name, value, what):
     if isinstance(value, bool) or not isinstance(value, int | float) or not (value >= 0) or value == float("inf"):
         raise ValueError(f"{owner}: {name}={value!r} is not a number >= 0 ({what})")
+    if what == "journeys per second" and value > MAX_RATE:
+        raise ValueError(f"{owner}: {name}={value!r} is above {MAX_RATE} journeys per second")
     return float(value)
 
 
@@ -213,7 +220,8 @@ class ArrivalModel:
         gets); the scenario manager itself leases the profile to runners instead."""
         if start > self.duration:
             raise StopVolumeModel
-        return int(self._accrued(end) - self._accrued(start))
+        # Journey k is due when the accrued count reaches k: whole journeys, so windows add up.
+        return math.floor(self._accrued(end) + 1e-9) - math.floor(self._accrued(start) + 1e-9)
 
     def __add__(self, other):
         if not isinstance(other, ArrivalModel):

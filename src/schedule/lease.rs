@@ -63,6 +63,15 @@ impl Leaser {
     /// taking leases; None when it already holds the window up to the lookahead.
     pub fn lease(&mut self, runner_id: i64, elapsed: f64, runners: usize) -> Option<Lease> {
         let share = 1.0 / runners.max(1) as f64;
+        if self
+            .runners
+            .get(&runner_id)
+            .is_some_and(|h| h.until + self.lookahead < elapsed)
+        {
+            // Silent for longer than a window: the others were counted without it meanwhile,
+            // so it rejoins as a new runner instead of catching up on what they covered.
+            self.runners.remove(&runner_id);
+        }
         if !self.runners.contains_key(&runner_id) {
             let until = self.start_for_new(elapsed, share);
             // Runners sharing a window start out of phase, so their journeys interleave

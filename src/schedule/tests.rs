@@ -101,6 +101,30 @@ fn a_joining_runner_takes_no_window_twice() {
 }
 
 #[test]
+fn a_runner_back_from_silence_does_not_repeat_the_others_windows() {
+    let profile = Profile::new(vec![constant(20.0, 100.0)]);
+    let mut leaser = Leaser::new(profile, 2.0);
+    let mut leased = 0;
+    for r in [1, 2] {
+        leased += leaser.lease(r, 0.0, 2).unwrap().count;
+    }
+    // Runner 2 goes quiet at 0 s; runner 1 is counted alone from 1 s on.
+    let mut now = 0.5;
+    while now < 12.0 {
+        leased += leaser
+            .lease(1, now, if now < 1.0 { 2 } else { 1 })
+            .map_or(0, |l| l.count);
+        now += 0.5;
+    }
+    // Back at 12 s: it starts where the others leave room, not at 2 s.
+    let back = leaser.lease(2, 12.0, 2).unwrap();
+    assert!(back.from >= 12.0 && back.to <= 14.0 + 1e-9, "{back:?}");
+    leased += back.count;
+    // Nothing was leased twice: at most the profile's 1,400 journeys up to 14 s.
+    assert!(leased <= 1400, "{leased}");
+}
+
+#[test]
 fn the_cap_drops_and_counts() {
     let profile = Profile::new(vec![constant(1.0, 10.0)]);
     let mut leaser = Leaser::new(profile.clone(), 2.0);

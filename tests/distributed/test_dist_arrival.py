@@ -78,3 +78,15 @@ def test_a_mite_2_11_runner_beside_ours_gets_no_arrival_rate_work(deployment, ta
     assert target.served == len(http) == 200
     assert len({m["runner_id"] for m in http}) == 1
     assert "does not take arrival-rate scenarios" in control.controller.describe()
+
+
+@needs_ref
+@pytest.mark.slow
+@pytest.mark.dist_timeout(150)
+def test_with_only_a_mite_2_11_runner_the_scenario_is_given_up_and_the_test_ends(deployment, target):
+    # No runner takes leases: the controller says so and removes the scenario after 20 s, so the
+    # runner is told to stop and everything exits 0 (before, the test never ended).
+    control, body, messages = run(deployment, target, ("ref",))
+    assert target.served == 0
+    log = control.controller.describe()
+    assert "no runner took arrival-rate scenario 1 (journeys:journey) within 20 s" in log

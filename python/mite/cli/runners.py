@@ -162,6 +162,9 @@ class RunnerProcesses:
                 self.controller.bye(child.runner_id)
             return
         line = f"runner process {child.number} (pid {child.proc.pid}) {_describe(status)}"
+        if child.runner_id is None and getattr(self.controller, "expected_runners", 1) > 1:
+            # It never said hello: arrival-rate work need not wait for it.
+            self.controller.expected_runners -= 1
         if not child.said_bye:
             line += " before the end of the run"
             if child.runner_id is not None:

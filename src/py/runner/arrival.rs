@@ -120,10 +120,16 @@ fn loop_of<'py>(core: &Bound<'py, RunnerCore>) -> PyResult<Bound<'py, PyAny>> {
 impl RunnerCore {
     /// Queues leased arrival-rate journeys (see `WireLease`) and arms the timer.
     fn add_leases(slf: &Bound<'_, Self>, leases: &Bound<'_, PyAny>) -> PyResult<()> {
-        let event_loop = loop_of(slf)?;
-        let now: f64 = event_loop
-            .call_method0(intern!(slf.py(), "time"))?
+        // The loop's own clock may be cached per iteration and counted in whole milliseconds
+        // (uvloop): the profile's second 0 is placed with the precise monotonic clock it is
+        // read from, and with unix time at the same moment, so no journey fires before the
+        // time its root transaction says it started.
+        let py = slf.py();
+        let now: f64 = py
+            .import(intern!(py, "time"))?
+            .call_method0(intern!(py, "monotonic"))?
             .extract()?;
+        let unix = unix_now();
         for item in leases.try_iter()? {
             let (sid, spec, segments, from, to, share, carry_in, count, elapsed, cap, data): WireLease =
                 item?.extract()?;
@@ -141,7 +147,7 @@ impl RunnerCore {
                     spec,
                     // The controller's clock read `elapsed` into the profile when it answered.
                     queue: ArrivalQueue::new(profile_of(segments)?, now - elapsed),
-                    unix_base: unix_now() - elapsed,
+                    unix_base: unix - elapsed,
                 }),
             };
             scenario.queue.cap = cap;
@@ -171,13 +177,6 @@ impl RunnerCore {
         self.arrivals.dropped
     }
 
-    /// Starts everything still queued, whether or not the timer has fired: the controller says
-    /// "stop" only after the profiles' end by its clock, so all of it is due (this runner's clock
-    /// may trail the controller's by a reply's latency), and none is left behind.
-    fn start_due(slf: &Bound<'_, Self>) -> PyResult<()> {
-        Self::fire(slf, true)
-    }
-
     /// Stops starting arrival-rate journeys: what is queued is dropped uncounted, its datapool
     /// items handed back with the next work request.
     fn clear_arrivals(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -187,30 +186,45 @@ impl RunnerCore {
             handle.bind(py).call_method0(intern!(py, "cancel"))?;
         }
         let mut back = Vec::new();
-        for (sid, scenario) in core.arrivals.scenarios.iter_mut() {
+        for (sid, mut scenario) in core.arrivals.scenarios.drain() {
             for arrival in scenario.queue.clear() {
                 if let Some((data_id, _)) = arrival.item {
-                    back.push((*sid, data_id));
+                    back.push((sid, data_id));
                 }
             }
         }
         core.completed.extend(back);
+        // The timer's callback holds the core: dropping it here breaks that cycle.
+        core.arrivals.tick = None;
         Ok(())
+    }
+
+    /// True while leased journeys wait for their time.
+    fn arrivals_pending(&self) -> bool {
+        self.arrivals
+            .scenarios
+            .values()
+            .any(|s| s.queue.next_due().is_some())
     }
 }
 
 impl RunnerCore {
     fn tick(slf: &Bound<'_, Self>) -> PyResult<()> {
         slf.borrow_mut().arrivals.timer = None;
-        if slf.borrow().should_stop() {
-            return Self::clear_arrivals(slf);
+        if let Err(err) = Self::fire(slf) {
+            // As a failing spawn in the runner loop would: the runner re-raises it and stops.
+            let py = slf.py();
+            let _ = Self::clear_arrivals(slf);
+            let mut core = slf.borrow_mut();
+            core.fatal = Some(err.value(py).clone().into_any().unbind());
+            core.wake(py)?;
+            return Ok(());
         }
-        Self::fire(slf, false)?;
         Self::arm(slf)
     }
 
-    /// Starts (or drops) every queued journey that is due (with `all`, every queued one).
-    fn fire(slf: &Bound<'_, Self>, all: bool) -> PyResult<()> {
+    /// Starts (or drops) every queued journey that is due.
+    fn fire(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let now: f64 = loop_of(slf)?.call_method0(intern!(py, "time"))?.extract()?;
         let unix = unix_now();
@@ -222,8 +236,7 @@ impl RunnerCore {
             for (sid, scenario) in core.arrivals.scenarios.iter_mut() {
                 let in_flight = core.work.get(sid).copied().unwrap_or(0).max(0) as u64;
                 // Half a millisecond early is on time: the loop's timer is no finer.
-                let by = if all { f64::INFINITY } else { now + 0.0005 };
-                let due = scenario.queue.take_due(by, in_flight);
+                let due = scenario.queue.take_due(now, in_flight);
                 if !due.dropped.is_empty() {
                     dropped.push((*sid, scenario.spec.clone(), due.dropped.len()));
                 }
@@ -237,7 +250,8 @@ impl RunnerCore {
                     // duration instead of hiding (coordinated omission). One fixed mapping of
                     // the profile's clock to unix time per scenario keeps the scheduled times
                     // exactly as far apart as the schedule says, however late a tick runs.
-                    let scheduled = scenario.unix_base + scenario.queue.elapsed(arrival.due);
+                    let scheduled =
+                        (scenario.unix_base + scenario.queue.elapsed(arrival.due)).min(unix);
                     start.push((*sid, scenario.spec.clone(), arrival, scheduled));
                 }
             }

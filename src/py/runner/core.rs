@@ -49,7 +49,7 @@ pub struct RunnerCore {
     wrapper: Py<PyAny>,
     waiter: Option<Py<PyAny>>,
     /// A BaseException (not Exception) that escaped a journey: the runner re-raises it.
-    fatal: Option<Py<PyAny>>,
+    pub(super) fatal: Option<Py<PyAny>>,
     /// The running journeys' tasks. asyncio keeps only weak references to tasks, so a task
     /// whose awaited future is reachable only from the task itself (a connection handshake,
     /// say) could be collected by the cycle GC mid-journey and its journey never finish.
@@ -302,6 +302,11 @@ impl RunnerCore {
         if self.arrivals.has(scenario_id) {
             return Ok(());
         }
+        self.wake(py)
+    }
+
+    /// Resolves the runner loop's waiter, if it waits.
+    pub(super) fn wake(&mut self, py: Python<'_>) -> PyResult<()> {
         if let Some(w) = self.waiter.take() {
             let w = w.bind(py);
             if !w.call_method0(intern!(py, "done"))?.is_truthy()? {
